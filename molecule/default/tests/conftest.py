@@ -1,0 +1,62 @@
+"""Helpers that look at the site from outside: real TLS, real HTTP, from the controller."""
+import http.client
+import os
+import socket
+import ssl
+
+import pytest
+
+APP = os.environ.get("SITE_APP", "probe")
+HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "18080"))
+HTTPS_PORT = int(os.environ.get("SITE_HTTPS_PORT", "18443"))
+SITE_NAME = "localhost"
+
+
+class Site:
+    """Requests to the published ports, verifying TLS against the site's CA."""
+
+    def __init__(self, ca_file):
+        self.ca_file = ca_file
+
+    def tls_context(self):
+        context = ssl.create_default_context(cafile=self.ca_file)
+        context.check_hostname = True
+        return context
+
+    def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET"):
+        """Connect to 127.0.0.1 with SNI `sni`, send Host `host`; return the response."""
+        raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
+        tls = self.tls_context().wrap_socket(raw, server_hostname=sni)
+        conn = http.client.HTTPSConnection(sni, HTTPS_PORT, timeout=10)
+        conn.sock = tls
+        conn.request(method, path, headers={"Host": host})
+        response = conn.getresponse()
+        response.body = response.read().decode("utf-8", "replace")
+        conn.close()
+        return response
+
+    def http(self, path, host=SITE_NAME):
+        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        response.body = response.read().decode("utf-8", "replace")
+        conn.close()
+        return response
+
+
+@pytest.fixture(scope="module")
+def site(host, tmp_path_factory):
+    """The site, with the CA certificate read from the host the way a user gets it."""
+    ca = host.file(f"/etc/ssl/flask/{APP}/ca/ca.crt")
+    assert ca.exists, "the self-signed CA certificate is missing on the host"
+    path = tmp_path_factory.mktemp("ca") / "ca.crt"
+    path.write_text(ca.content_string)
+    return Site(str(path))
+
+
+@pytest.fixture(scope="module")
+def gunicorn_master(host):
+    """PID of the gunicorn master, as systemd tracks it."""
+    pid = host.check_output(f"systemctl show -p MainPID --value gunicorn-{APP}.service")
+    assert pid not in ("", "0"), f"gunicorn-{APP}.service has no main process"
+    return int(pid)
