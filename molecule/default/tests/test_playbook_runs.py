@@ -1,0 +1,81 @@
+"""The play itself, run again on the converged host: check mode and bad input.
+
+Each run is a real ansible-playbook against the test host; bad input must fail
+with a message naming the problem, change nothing that serves, and leave the
+site answering.
+"""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import APP
+
+CONVERGE = os.path.join(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."), "converge.yml")
+INVENTORY = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory")
+
+
+def run_play(*args):
+    result = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, CONVERGE, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},
+    )
+    # ansible-core 2.19 prints task errors on stderr; read both, as a user would.
+    result.output = result.stdout + result.stderr
+    recap = re.search(r"changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
+    assert recap, f"no play recap:\n{result.output[-3000:]}"
+    result.changed, result.failed = int(recap.group(1)), int(recap.group(3))
+    return result
+
+
+@pytest.fixture
+def serving(site, host):
+    """The site answers before and after the bad run, from the same gunicorn master."""
+    before = host.check_output(f"systemctl show -p MainPID --value gunicorn-{APP}.service")
+    assert site.https("/").status == 200
+    yield
+    assert site.https("/").body == "Hello, World!", "the site stopped serving after a failed run"
+    after = host.check_output(f"systemctl show -p MainPID --value gunicorn-{APP}.service")
+    assert after == before, "gunicorn was restarted by a run that failed"
+
+
+def test_check_mode_on_converged_host_reports_no_change():
+    result = run_play("--check", "--diff")
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.changed == 0, f"--check --diff would change things:\n{result.output[-3000:]}"
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ('{"flask_app_source": "svn"}', "flask_app_source"),
+        ('{"gunicorn_workers": "many"}', "gunicorn_workers"),
+        ('{"flask_app_source_dir": "/no/such/app"}', "'/no/such/app' is not a directory"),
+        ('{"flask_app_env": {"FLASK_DEBUG": "1"}}', "FLASK_DEBUG"),
+        ('{"flask_app_module": "probe:no_such_app"}', "does not import"),
+        ('{"nginx_client_max_body_size": "lots"}', "nginx_client_max_body_size"),
+    ],
+    ids=["bad-choice", "bad-type", "missing-source", "debug-env", "no-import", "bad-size"],
+)
+def test_bad_input_fails_early_and_changes_nothing(serving, extra_vars, message):
+    result = run_play("-e", extra_vars)
+    assert result.returncode != 0 and result.failed == 1, "the play accepted bad input"
+    assert message in result.output, f"the error does not name {message!r}:\n{result.output[-3000:]}"
+    assert result.changed == 0, f"bad input changed the host:\n{result.output[-3000:]}"
+
+
+def test_rejected_nginx_option_restores_previous_config(serving, host):
+    conf = "/etc/nginx/nginx.conf"
+    before = host.file(conf).sha256sum
+    result = run_play("-e", '{"nginx_worker_processes": "banana"}')
+    assert result.returncode != 0 and "nginx rejected the new configuration" in result.output
+    assert "worker_processes" in result.output, "the error does not name the directive"
+    assert host.file(conf).sha256sum == before, "the rejected nginx.conf was left in place"
+    leftovers = host.check_output("find /etc/nginx -name '*~'")
+    assert not leftovers, f"backup files left behind: {leftovers}"
+    assert host.run("nginx -t").rc == 0
