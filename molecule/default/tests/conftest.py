@@ -35,6 +35,20 @@ class Site:
         conn.close()
         return response
 
+    def https_many(self, path, count):
+        """Send `count` requests over one kept-alive connection; return their statuses."""
+        raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
+        conn = http.client.HTTPSConnection(SITE_NAME, HTTPS_PORT, timeout=10)
+        conn.sock = self.tls_context().wrap_socket(raw, server_hostname=SITE_NAME)
+        statuses = []
+        for _ in range(count):
+            conn.request("GET", path, headers={"Host": SITE_NAME})
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+        conn.close()
+        return statuses
+
     def http(self, path, host=SITE_NAME):
         conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
         conn.request("GET", path, headers={"Host": host})

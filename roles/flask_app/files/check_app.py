@@ -5,6 +5,7 @@ Run from the app's code directory as the app user. Prints one JSON object on
 stdout; never prints environment values.
 """
 import argparse
+import ast
 import importlib
 import importlib.metadata
 import json
@@ -27,6 +28,54 @@ def read_env_file(path):
     return env
 
 
+def is_true(node):
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def is_main_guard(node):
+    """True for `if __name__ == "__main__":`."""
+    test = node.test
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )
+
+
+def debug_sources(root):
+    """Places in the app's source that turn debug or testing on, as (file:line, what, under_main)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("venv", "__pycache__")]
+        for filename in sorted(f for f in filenames if f.endswith(".py")):
+            path = os.path.join(dirpath, filename)
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    tree = ast.parse(handle.read(), path)
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            main_lines = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.If) and is_main_guard(node):
+                    main_lines |= {n.lineno for n in ast.walk(node) if hasattr(n, "lineno")}
+            where = os.path.relpath(path, root)
+            for node in ast.walk(tree):
+                what = None
+                if isinstance(node, ast.Call):
+                    for kw in node.keywords:
+                        if kw.arg in ("debug", "DEBUG", "use_debugger") and is_true(kw.value):
+                            what = f"{ast.unparse(node.func)}({kw.arg}=True)"
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and is_true(node.value):
+                    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                        name = ast.unparse(target)
+                        if name.endswith((".debug", ".testing", "['DEBUG']", '["DEBUG"]', "['TESTING']", '["TESTING"]')) or name in ("DEBUG", "TESTING"):
+                            what = f"{name} = True"
+                if what:
+                    found.append({"where": f"{where}:{node.lineno}", "what": what, "under_main": node.lineno in main_lines})
+    return found
+
+
 def load_app(spec):
     module_name, _, attr = spec.partition(":")
     is_factory = attr.endswith("()")
@@ -42,6 +91,7 @@ def main():
     args = parser.parse_args()
 
     os.environ.update(read_env_file(args.env_file))
+    sources = debug_sources(os.getcwd())
     sys.path.insert(0, os.getcwd())
     app = load_app(args.spec)
     if not callable(app):
@@ -59,6 +109,7 @@ def main():
             "testing": bool(getattr(app, "testing", False)),
             "werkzeug": werkzeug,
             "flask_debug_env": os.environ.get("FLASK_DEBUG"),
+            "debug_sources": sources,
         },
         sys.stdout,
     )

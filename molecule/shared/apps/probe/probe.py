@@ -23,3 +23,9 @@ def whoami():
         forwarded_proto=request.headers.get("X-Forwarded-Proto"),
         host=request.host,
     )
+
+
+@app.route("/powered")
+def powered():
+    # Frameworks like to announce themselves; the proxy must strip this.
+    return "powered", 200, {"X-Powered-By": "probe-framework/1.0"}

@@ -1,0 +1,44 @@
+"""The deploy-time debug guard, on real deploys of test apps beside the probe app."""
+import os
+
+import pytest
+from conftest import Site
+from test_playbook_runs import run_play
+
+APPS = os.path.join(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."), "molecule", "shared", "apps")
+
+
+def deploy(name, module, *extra):
+    return run_play(
+        "-e",
+        f'{{"flask_app_name": "{name}", "flask_app_module": "{module}", '
+        f'"flask_app_source_dir": "{APPS}/{name}", "nginx_server_names": ["{name}.localhost"]}}',
+        *extra,
+    )
+
+
+def test_app_with_debug_on_is_refused_naming_file_and_line(site, host):
+    result = deploy("debugapp", "debugapp:app")
+    assert result.returncode != 0 and result.failed == 1, "an app with debug=True was deployed"
+    assert "debugapp.py:5 app.debug = True" in result.output, result.output[-3000:]
+    assert not host.service("gunicorn-debugapp.service").is_running, "the debug app was started"
+    assert site.https("/").body == "Hello, World!", "the probe site stopped serving"
+
+
+@pytest.fixture(scope="module")
+def factory_deploy():
+    return deploy("factory", "factory:create_app()")
+
+
+def test_app_factory_deploys_with_a_warning_for_main_block(factory_deploy):
+    assert factory_deploy.returncode == 0, factory_deploy.output[-3000:]
+    assert "factory/__init__.py:16 has create_app().run(debug=True)" in factory_deploy.output
+    assert "never runs under gunicorn" in factory_deploy.output
+
+
+def test_second_app_served_beside_the_first(factory_deploy, host, tmp_path):
+    ca = tmp_path / "factory-ca.crt"
+    ca.write_text(host.file("/etc/ssl/flask/factory/ca/ca.crt").content_string)
+    response = Site(str(ca)).https("/", host="factory.localhost", sni="factory.localhost")
+    assert response.status == 200 and response.body == "Hello from the factory!"
+    assert host.service("gunicorn-factory.service").is_running
