@@ -48,9 +48,10 @@ up() {
   case $state in
     true) ;;
     false) quiet_podman start "$name" ;;
-    # SYS_PTRACE: root may read other users' /proc/PID/{fd,environ}, as on a real server.
+    # As on a real server, root may read other users' /proc/PID/{fd,environ} (SYS_PTRACE)
+    # and load firewall rules (NET_ADMIN), inside this host's own network namespace.
     absent) quiet_podman run -d --name "$name" --hostname "$name" --runtime runc --systemd=always \
-              --cap-add SYS_PTRACE --network "$NETWORK" -p "127.0.0.1:$port:22" "${pub[@]}" "$IMAGE" ;;
+              --cap-add SYS_PTRACE --cap-add NET_ADMIN --network "$NETWORK" -p "127.0.0.1:$port:22" "${pub[@]}" "$IMAGE" ;;
   esac
 
   podman exec -i "$name" sh -c 'umask 077; mkdir -p /root/.ssh; cat >/root/.ssh/authorized_keys' <"$KEY.pub"
