@@ -4,9 +4,11 @@ Each run is a real ansible-playbook against the test host; bad input must fail
 with a message naming the problem, change nothing that serves, and leave the
 site answering.
 """
+import json
 import os
 import re
 import subprocess
+import uuid
 
 import pytest
 
@@ -79,3 +81,14 @@ def test_rejected_nginx_option_restores_previous_config(serving, host):
     leftovers = host.check_output("find /etc/nginx -name '*~'")
     assert not leftovers, f"backup files left behind: {leftovers}"
     assert host.run("nginx -t").rc == 0
+
+
+def test_secret_never_printed_even_verbose(host):
+    """A new secret goes through the env file's change path at -vvv with --diff."""
+    secret = f"s3cret-{uuid.uuid4().hex}"
+    result = run_play("-vvv", "--diff", "-e", json.dumps({"flask_app_secret_env": {"SECRET_KEY": secret}}))
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.changed > 0, "the secret did not change anything, so nothing was proven"
+    assert secret not in result.output, "the secret appears in ansible-playbook's output"
+    assert secret in host.file(f"/etc/flask/{APP}.env").content_string, "the secret never reached the app"
+    assert secret not in host.check_output("journalctl --no-pager -o cat"), "the secret is in the journal"
