@@ -49,17 +49,14 @@ up() {
     true) ;;
     false) quiet_podman start "$name" ;;
     # As on a real server, root may read other users' /proc/PID/{fd,environ} (SYS_PTRACE)
-    # and load firewall rules (NET_ADMIN), inside this host's own network namespace.
+    # load firewall rules (NET_ADMIN) inside this host's own network namespace, and let
+    # systemd build the sandboxes it promises (SYS_ADMIN: without it systemd silently
+    # skips ProtectSystem, ReadWritePaths and the other mount-namespace settings).
     absent) quiet_podman run -d --name "$name" --hostname "$name" --runtime runc --systemd=always \
-              --cap-add SYS_PTRACE --cap-add NET_ADMIN --network "$NETWORK" -p "127.0.0.1:$port:22" "${pub[@]}" "$IMAGE" ;;
+              --cap-add SYS_PTRACE --cap-add NET_ADMIN --cap-add SYS_ADMIN --network "$NETWORK" -p "127.0.0.1:$port:22" "${pub[@]}" "$IMAGE" ;;
   esac
 
   podman exec -i "$name" sh -c 'umask 077; mkdir -p /root/.ssh; cat >/root/.ssh/authorized_keys' <"$KEY.pub"
-  # The controller's local CAs (e.g. a TLS-intercepting proxy) change over time: copy them at boot.
-  if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
-    podman cp /usr/local/share/ca-certificates/. "$name:/usr/local/share/ca-certificates/"
-    out=$(podman exec "$name" update-ca-certificates 2>&1) || die "$name: update-ca-certificates: $out"
-  fi
 
   for i in $(seq 60); do  # is-system-running says "offline" until systemd's socket exists
     state=$(podman exec "$name" timeout 120 systemctl is-system-running --wait 2>/dev/null || true)
@@ -72,6 +69,13 @@ up() {
               podman exec "$name" systemctl --failed --no-legend >&2 ;;
     *) die "$name: systemd state '$state'" ;;
   esac
+
+  # The controller's local CAs (e.g. a TLS-intercepting proxy) change over time: copy
+  # them at every boot, once systemd is up (early in boot /tmp may not exist yet).
+  if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
+    podman cp /usr/local/share/ca-certificates/. "$name:/usr/local/share/ca-certificates/"
+    out=$(podman exec "$name" update-ca-certificates 2>&1) || die "$name: update-ca-certificates: $out"
+  fi
 
   for i in $(seq 30); do
     ssh "${SSH_OPTS[@]}" -p "$port" root@127.0.0.1 true 2>/dev/null && break
