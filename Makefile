@@ -8,7 +8,7 @@ export CONTAINERS_CONF := $(CURDIR)/testbed/containers.conf
 DEMO_HOST := flask-demo
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image demo demo-down lint test
+.PHONY: setup image scanners demo demo-down lint test
 
 setup:
 	@testbed/bootstrap.sh
@@ -36,5 +36,9 @@ lint: setup
 		done; \
 	done; echo "syntax check passed: $(PLAYBOOKS)"
 
-test: lint image
+# The outside tools the tests grade the site with: testssl.sh, the HTTP Observatory.
+scanners: setup
+	@testbed/scanners.sh
+
+test: lint image scanners
 	molecule test --all

@@ -34,6 +34,8 @@ def run_audit(*args):
             "ANSIBLE_ROLES_PATH": os.environ.get("ANSIBLE_ROLES_PATH", os.path.join(PROJECT, "roles")),
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_NOCOLOR": "1",
+            # The table is read as the project's ansible.cfg prints it (molecule's config prints JSON).
+            "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
         },
     )
     # ansible-core 2.19 prints task errors on stderr; read both, as a user would.

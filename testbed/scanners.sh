@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install the outside scanners that molecule/default/tests/test_scanners.py runs:
+# testssl.sh (Debian) and the MDN HTTP Observatory (npm, offline). sslyze comes
+# with the venv (requirements-dev.txt). Does nothing when all are in place.
+set -euo pipefail
+# shellcheck source=testbed/lib.sh
+source "$(dirname "$0")/lib.sh"
+
+OBSERVATORY_VERSION=1.4.8
+OBSERVATORY_DIR=$REPO_ROOT/.cache/observatory
+package=$OBSERVATORY_DIR/node_modules/@mdn/mdn-http-observatory
+
+missing=()
+command -v testssl >/dev/null || missing+=(testssl.sh)
+command -v npm >/dev/null || missing+=(nodejs npm)
+if ((${#missing[@]})); then
+  echo "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The scanner needs Node.js 20 or newer (Debian 12's own is 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "the HTTP Observatory needs Node.js 20 or newer, not $(node --version)"
+
+installed=$(node -p "require('$package/package.json').version" 2>/dev/null || true)
+if [[ $installed != "$OBSERVATORY_VERSION" ]]; then
+  echo "installing the HTTP Observatory $OBSERVATORY_VERSION into $OBSERVATORY_DIR"
+  mkdir -p "$OBSERVATORY_DIR"
+  # --ignore-scripts: its postinstall downloads the HSTS preload and TLD lists,
+  # which this offline machine cannot reach (and the scan does not need).
+  npm install --prefix "$OBSERVATORY_DIR" --ignore-scripts --no-audit --no-fund \
+    --omit=dev --loglevel=error "@mdn/mdn-http-observatory@$OBSERVATORY_VERSION" >/dev/null
+fi
+
+# An empty preload list: the test site is on no list, so no test may pass by preload.
+preload=$package/conf/hsts-preload.json
+[[ $(cat "$preload" 2>/dev/null) == '{}' ]] || echo '{}' >"$preload"
