@@ -1,8 +1,10 @@
 """Helpers that look at the site from outside: real TLS, real HTTP, from the controller."""
 import http.client
 import os
+import re
 import socket
 import ssl
+import subprocess
 
 import pytest
 
@@ -10,6 +12,36 @@ APP = os.environ.get("SITE_APP", "probe")
 HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "18080"))
 HTTPS_PORT = int(os.environ.get("SITE_HTTPS_PORT", "18443"))
 SITE_NAME = "localhost"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(HERE, "..", "..", ".."))
+INVENTORY = os.environ.get("SITE_INVENTORY") or os.path.join(
+    os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory"
+)
+
+
+def run_playbook(playbook, *args):
+    """Run a playbook against the test host as a user would; return the result with its recap."""
+    result = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, playbook, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={
+            **os.environ,
+            "ANSIBLE_ROLES_PATH": os.environ.get("ANSIBLE_ROLES_PATH", os.path.join(PROJECT, "roles")),
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_NOCOLOR": "1",
+            # Output as the project's ansible.cfg prints it (molecule's config prints JSON).
+            "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
+        },
+    )
+    # ansible-core 2.19 prints task errors on stderr; read both, as a user would.
+    result.output = result.stdout + result.stderr
+    recap = re.search(r"changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
+    assert recap, f"no play recap:\n{result.output[-3000:]}"
+    result.changed, result.failed = int(recap.group(1)), int(recap.group(3))
+    return result
 
 
 class Site:

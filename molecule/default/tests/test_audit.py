@@ -6,16 +6,12 @@ systemd unit (it stops by itself after RuntimeMaxSec), bound to 0.0.0.0.
 """
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import APP
+from conftest import APP, PROJECT, run_playbook
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(HERE, "..", "..", ".."))
 AUDIT = os.path.join(PROJECT, "playbooks", "audit.yml")
-INVENTORY = os.environ.get("SITE_INVENTORY") or os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory")
 APP_MODULE = os.environ.get("SITE_APP_MODULE", f"{APP}:app")
 UNIT = "flask-audit-devserver"
 # Put into the dev server's environment; the audit must never print it.
@@ -23,27 +19,7 @@ CANARY = "audit-canary-value-4f1c"
 
 
 def run_audit(*args):
-    result = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, AUDIT, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={
-            **os.environ,
-            "ANSIBLE_ROLES_PATH": os.environ.get("ANSIBLE_ROLES_PATH", os.path.join(PROJECT, "roles")),
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            # The table is read as the project's ansible.cfg prints it (molecule's config prints JSON).
-            "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
-        },
-    )
-    # ansible-core 2.19 prints task errors on stderr; read both, as a user would.
-    result.output = result.stdout + result.stderr
-    recap = re.search(r"changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
-    assert recap, f"no play recap:\n{result.output[-3000:]}"
-    result.changed, result.failed = int(recap.group(1)), int(recap.group(3))
-    return result
+    return run_playbook(AUDIT, *args)
 
 
 def rows(output, kind):

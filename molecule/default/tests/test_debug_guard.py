@@ -42,3 +42,11 @@ def test_second_app_served_beside_the_first(factory_deploy, host, tmp_path):
     response = Site(str(ca)).https("/", host="factory.localhost", sni="factory.localhost")
     assert response.status == 200 and response.body == "Hello from the factory!"
     assert host.service("gunicorn-factory.service").is_running
+
+
+def test_werkzeug_without_debugger_fix_is_refused(site, host):
+    result = deploy("oldwerkzeug", "oldwerkzeug:app")
+    assert result.returncode != 0 and result.failed == 1, "an app on Werkzeug 3.0.1 was deployed"
+    assert "Werkzeug 3.0.1" in result.output and "3.0.3" in result.output, result.output[-3000:]
+    assert not host.service("gunicorn-oldwerkzeug.service").is_running, "the vulnerable app was started"
+    assert site.https("/").body == "Hello, World!", "the probe site stopped serving"

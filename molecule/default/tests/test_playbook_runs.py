@@ -6,33 +6,17 @@ site answering.
 """
 import json
 import os
-import re
-import subprocess
 import uuid
 
 import pytest
 
-from conftest import APP
+from conftest import APP, run_playbook
 
 CONVERGE = os.path.join(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."), "converge.yml")
-INVENTORY = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory")
 
 
 def run_play(*args):
-    result = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, CONVERGE, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"},
-    )
-    # ansible-core 2.19 prints task errors on stderr; read both, as a user would.
-    result.output = result.stdout + result.stderr
-    recap = re.search(r"changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
-    assert recap, f"no play recap:\n{result.output[-3000:]}"
-    result.changed, result.failed = int(recap.group(1)), int(recap.group(3))
-    return result
+    return run_playbook(CONVERGE, *args)
 
 
 @pytest.fixture
