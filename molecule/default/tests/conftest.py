@@ -1,93 +1,11 @@
 """Helpers that look at the site from outside: real TLS, real HTTP, from the controller."""
-import http.client
 import os
-import re
-import socket
-import ssl
-import subprocess
+import sys
 
 import pytest
 
-APP = os.environ.get("SITE_APP", "probe")
-HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "18080"))
-HTTPS_PORT = int(os.environ.get("SITE_HTTPS_PORT", "18443"))
-SITE_NAME = "localhost"
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(HERE, "..", "..", ".."))
-INVENTORY = os.environ.get("SITE_INVENTORY") or os.path.join(
-    os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory"
-)
-
-
-def run_playbook(playbook, *args):
-    """Run a playbook against the test host as a user would; return the result with its recap."""
-    result = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY, playbook, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={
-            **os.environ,
-            "ANSIBLE_ROLES_PATH": os.environ.get("ANSIBLE_ROLES_PATH", os.path.join(PROJECT, "roles")),
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            # Output as the project's ansible.cfg prints it (molecule's config prints JSON).
-            "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
-        },
-    )
-    # ansible-core 2.19 prints task errors on stderr; read both, as a user would.
-    result.output = result.stdout + result.stderr
-    recap = re.search(r"changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", result.stdout)
-    assert recap, f"no play recap:\n{result.output[-3000:]}"
-    result.changed, result.failed = int(recap.group(1)), int(recap.group(3))
-    return result
-
-
-class Site:
-    """Requests to the published ports, verifying TLS against the site's CA."""
-
-    def __init__(self, ca_file):
-        self.ca_file = ca_file
-
-    def tls_context(self):
-        context = ssl.create_default_context(cafile=self.ca_file)
-        context.check_hostname = True
-        return context
-
-    def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET"):
-        """Connect to 127.0.0.1 with SNI `sni`, send Host `host`; return the response."""
-        raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
-        tls = self.tls_context().wrap_socket(raw, server_hostname=sni)
-        conn = http.client.HTTPSConnection(sni, HTTPS_PORT, timeout=10)
-        conn.sock = tls
-        conn.request(method, path, headers={"Host": host})
-        response = conn.getresponse()
-        response.body = response.read().decode("utf-8", "replace")
-        conn.close()
-        return response
-
-    def https_many(self, path, count):
-        """Send `count` requests over one kept-alive connection; return their statuses."""
-        raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
-        conn = http.client.HTTPSConnection(SITE_NAME, HTTPS_PORT, timeout=10)
-        conn.sock = self.tls_context().wrap_socket(raw, server_hostname=SITE_NAME)
-        statuses = []
-        for _ in range(count):
-            conn.request("GET", path, headers={"Host": SITE_NAME})
-            response = conn.getresponse()
-            response.read()
-            statuses.append(response.status)
-        conn.close()
-        return statuses
-
-    def http(self, path, host=SITE_NAME):
-        conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
-        conn.request("GET", path, headers={"Host": host})
-        response = conn.getresponse()
-        response.body = response.read().decode("utf-8", "replace")
-        conn.close()
-        return response
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
+from sitelib import APP, HTTP_PORT, HTTPS_PORT, INVENTORY, PROJECT, SITE_NAME, Site, run_playbook  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")

@@ -38,9 +38,9 @@ class DevServer:
         ))
         self.stop()  # a unit left over by an interrupted run
         host.check_output(
-            f"systemd-run --unit={UNIT} -p RuntimeMaxSec=180 -p User={APP} -p WorkingDirectory=/srv/{APP}/code "
+            f"systemd-run --unit={UNIT} -p RuntimeMaxSec=180 -p User={APP} -p WorkingDirectory=/srv/{APP}/current/app "
             f"--setenv=FLASK_APP={APP_MODULE} --setenv=FLASK_DEBUG=1 --setenv=AUDIT_CANARY_TOKEN={CANARY} "
-            f"/srv/{APP}/venv/bin/flask run --host 0.0.0.0 --port {self.port}"
+            f"/srv/{APP}/current/venv/bin/flask run --host 0.0.0.0 --port {self.port}"
         )
         assert self.listening(wait=True), f"the dev server did not listen on {self.port}"
         self.pid = host.check_output(f"systemctl show -p MainPID --value {UNIT}")

@@ -11,8 +11,8 @@ def test_flask_debug_0_in_running_master_environment(host, gunicorn_master):
 
 def test_deployed_app_has_debug_false_under_its_environment(host):
     script = (
-        f"cd /srv/{APP}/code && set -a && . /etc/flask/{APP}.env && set +a && "
-        f"/srv/{APP}/venv/bin/python -c 'import {APP}; print({APP}.app.debug)'"
+        f"cd /srv/{APP}/current/app && set -a && . /etc/flask/{APP}.env && set +a && "
+        f"/srv/{APP}/current/venv/bin/python -c 'import {APP}; print({APP}.app.debug)'"
     )
     out = host.check_output(f"runuser -u {APP} -- sh -c \"{script}\"")
     assert out == "False", f"app.debug is {out} under the production environment"

@@ -15,9 +15,9 @@ def test_private_key_readable_by_root_only(host):
 
 
 def test_app_cannot_write_its_code(host):
-    for path in (f"/srv/{APP}/code", f"/srv/{APP}/venv"):
+    for path in (f"/srv/{APP}/current/app", f"/srv/{APP}/current/venv"):
         assert host.file(path).user == "root"
-    assert host.run(f"runuser -u {APP} -- touch /srv/{APP}/code/x").rc != 0
+    assert host.run(f"runuser -u {APP} -- touch /srv/{APP}/current/app/x").rc != 0
 
 
 def test_debian_default_site_removed(host):

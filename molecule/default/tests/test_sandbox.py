@@ -52,7 +52,7 @@ def test_nginx_unit_exposure_at_most_4(host):
 def test_gunicorn_sees_the_system_read_only(host, gunicorn_master):
     # Even root gets EROFS inside the service's mount namespace: the sandbox, not file
     # modes, is what stops the write (a missing namespace makes this test fail).
-    for path in ("/etc", "/usr", f"/srv/{APP}", f"/srv/{APP}/code", f"/srv/{APP}/venv", "/var"):
+    for path in ("/etc", "/usr", f"/srv/{APP}", f"/srv/{APP}/current/app", f"/srv/{APP}/current/venv", "/var"):
         result = in_namespace(host, gunicorn_master, f"touch {path}/.sandbox-probe")
         host.run(f"rm -f {path}/.sandbox-probe")
         assert "Read-only file system" in result.stderr, f"{path} is writable inside {GUNICORN}: {result}"
@@ -80,7 +80,7 @@ def test_gunicorn_master_holds_no_capabilities(host, gunicorn_master):
 
 
 def test_nginx_cannot_write_its_config_or_the_app(host, nginx_master):
-    for path in ("/etc/nginx", f"/srv/{APP}/code"):
+    for path in ("/etc/nginx", f"/srv/{APP}/current/app"):
         result = in_namespace(host, nginx_master, f"touch {path}/.sandbox-probe")
         host.run(f"rm -f {path}/.sandbox-probe")
         assert "Read-only file system" in result.stderr, f"{path} is writable inside nginx.service: {result}"

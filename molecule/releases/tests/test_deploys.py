@@ -1,0 +1,104 @@
+"""Deploys and rollbacks while a bounded load runs: zero failed requests, the answers
+switch version, and bad releases never take over. The tests run in file order."""
+import subprocess
+
+from conftest import APP, APP_SOURCE, DEPLOY, INSTANCE, deploy, release_state, rollback, run_playbook, site_get
+
+
+def test_unchanged_code_deploys_nothing():
+    result = deploy(APP_SOURCE)
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.changed == 0, f"a deploy of unchanged code changed things:\n{result.output[-3000:]}"
+
+
+def test_deploy_v2_under_load(host, load, make_release):
+    before = release_state(host)
+    with load:
+        result = deploy(make_release(2))
+    assert result.returncode == 0, result.output[-3000:]
+    load.assert_no_failure()
+    assert load.sampler.versions == ["1", "2"], f"versions answered in turn: {load.sampler.versions}"
+    after = release_state(host)
+    assert after["previous"] == before["current"] and after["current"] != before["current"]
+    assert after["running_current"] is True
+
+
+def test_rollback_under_load(host, load):
+    with load:
+        result = rollback()
+    assert result.returncode == 0, result.output[-3000:]
+    load.assert_no_failure()
+    assert load.sampler.versions == ["2", "1"], f"versions answered in turn: {load.sampler.versions}"
+
+
+def test_release_that_does_not_import_is_refused(host, load, make_release):
+    before = release_state(host)
+    with load:
+        result = deploy(make_release(3, "import-error"))
+    assert result.returncode != 0 and result.failed == 1, "a release that cannot import was deployed"
+    assert "does not import" in result.output and "this test release refuses to import" in result.output
+    load.assert_no_failure()
+    assert load.sampler.versions == ["1"], f"versions answered: {load.sampler.versions}"
+    after = release_state(host)
+    assert after["current"] == before["current"] and after["releases"] == before["releases"], (
+        "the refused release changed the releases on disk")
+
+
+def test_release_that_fails_its_health_check_is_refused(host, load, make_release):
+    before = release_state(host)
+    with load:
+        result = deploy(make_release(4, "fail"))
+    assert result.returncode != 0 and result.failed == 1, "an unhealthy release was deployed"
+    assert "health check failed" in result.output and "503" in result.output, result.output[-3000:]
+    load.assert_no_failure()
+    assert load.sampler.versions == ["1"], f"versions answered: {load.sampler.versions}"
+    assert release_state(host)["releases"] == before["releases"]
+
+
+def test_release_failing_once_live_is_rolled_back(host, load, make_release):
+    """Healthy on a private socket, unhealthy in the sandbox: caught after the switch."""
+    before = release_state(host)
+    with load:
+        result = deploy(make_release(5, "needs-network"))
+    assert result.returncode != 0 and result.failed == 1, "a release failing once live stayed live"
+    assert f"Rolled back to release {before['current']}, which answers its health check again" in result.output, (
+        result.output[-3000:])
+    load.assert_no_failure()
+    assert load.sampler.versions[0] == "1" and load.sampler.versions[-1] == "1", load.sampler.versions
+    after = release_state(host)
+    assert after["current"] == before["current"] and after["running_current"] is True
+
+
+def test_only_the_last_releases_are_kept(host):
+    state = release_state(host)
+    assert len(state["releases"]) == 3, f"expected v1, v2 and the rolled-back v5 on disk: {state}"
+    result = deploy(APP_SOURCE, "-e", "flask_release_keep=2")
+    assert result.returncode == 0 and result.changed == 1, result.output[-3000:]
+    kept = release_state(host)
+    assert kept["releases"] == state["releases"][:2] and kept["current"] == state["current"], kept
+    assert sorted(host.check_output(f"ls /srv/{APP}/releases").split()) == sorted(kept["releases"])
+
+
+def test_named_rollback_to_a_missing_release_fails_cleanly(host):
+    before = release_state(host)
+    result = rollback("-e", "flask_release_rollback_to=000000000000")
+    assert result.returncode != 0 and "is not on this host" in result.output, result.output[-3000:]
+    assert release_state(host)["current"] == before["current"]
+
+
+def test_git_source_deploys_once_per_commit(host, make_release, tmp_path, ca_file):
+    """A release from a git repository; the same commit deployed again changes nothing."""
+    source = make_release(6)
+    git = ["git", "-C", source, "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run(["git", "-c", "init.defaultBranch=main", "init", "-q", source], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "version 6"], check=True)
+    bare = tmp_path / "relapp.git"
+    subprocess.run(["git", "clone", "-q", "--bare", source, str(bare)], check=True)
+    subprocess.run(["podman", "cp", str(bare), f"{INSTANCE}:/opt/relapp.git"], check=True)
+    args = ("-e", "flask_app_source=git", "-e", "flask_app_git_repo=file:///opt/relapp.git")
+    first = run_playbook(DEPLOY, *args)
+    assert first.returncode == 0, first.output[-3000:]
+    assert "version 6" in site_get(ca_file)
+    again = run_playbook(DEPLOY, *args)
+    assert again.returncode == 0 and again.changed == 0, f"the same commit deployed again changed things:\n{again.output[-3000:]}"

@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+"""Inspect and switch the releases of a Flask app laid out by the flask_app role.
+
+    flask-release status ROOT [--unit UNIT]   what is live, what came before, what is kept
+    flask-release activate ROOT ID [--dry-run]  point ROOT/current at releases/ID, atomically
+    flask-release prune ROOT KEEP [--dry-run]   remove all but the KEEP most recent releases
+    flask-release probe (--https HOST:PORT | --unix PATH | --http HOST:PORT) --host NAME
+                        [--path /] [--status 200 ...] [--tries 3] [--timeout 15]
+
+ROOT holds releases/ID/{app,venv,release.json}, the `current` link and `history`
+(one "TIME ID" line per activation). Every command prints one JSON object.
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+
+def releases_dir(root):
+    return os.path.join(root, "releases")
+
+
+def complete(root, release):
+    return os.path.isfile(os.path.join(releases_dir(root), release, "release.json"))
+
+
+def current_id(root):
+    try:
+        return os.path.basename(os.readlink(os.path.join(root, "current")).rstrip("/"))
+    except OSError:
+        return None
+
+
+def history(root):
+    try:
+        with open(os.path.join(root, "history"), encoding="utf-8") as handle:
+            return [line.split()[1] for line in handle if len(line.split()) == 2]
+    except OSError:
+        return []
+
+
+def previous_id(root, current):
+    """The release that was live before the current one and is still on disk."""
+    for release in reversed(history(root)):
+        if release != current and complete(root, release):
+            return release
+    return None
+
+
+def kept_order(root):
+    """Complete releases, most recently activated first; never-activated ones first of all."""
+    on_disk = [r for r in sorted(os.listdir(releases_dir(root))) if complete(root, r)] if os.path.isdir(releases_dir(root)) else []
+    seen = []
+    for release in reversed(history(root)):
+        if release in on_disk and release not in seen:
+            seen.append(release)
+    fresh = sorted((r for r in on_disk if r not in seen),
+                   key=lambda r: os.path.getmtime(os.path.join(releases_dir(root), r, "release.json")), reverse=True)
+    return fresh + seen
+
+
+def main_pid_start(unit):
+    """(pid, wall-clock start time) of the unit's main process, or (0, None)."""
+    out = subprocess.run(["systemctl", "show", "--property=MainPID,ExecMainStartTimestampMonotonic", unit],
+                         capture_output=True, text=True, check=False).stdout
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    pid = int(props.get("MainPID", "0") or 0)
+    if not pid:
+        return 0, None
+    started_mono = int(props.get("ExecMainStartTimestampMonotonic", "0") or 0) / 1e6
+    return pid, time.clock_gettime(time.CLOCK_REALTIME) - (time.clock_gettime(time.CLOCK_MONOTONIC) - started_mono)
+
+
+def cmd_status(args):
+    root = args.root
+    current = current_id(root)
+    state = {
+        "current": current,
+        "previous": previous_id(root, current),
+        "releases": kept_order(root),
+        "history": history(root)[-20:],
+        "main_pid": 0,
+        "running_current": None,
+    }
+    if args.unit:
+        pid, started = main_pid_start(args.unit)
+        state["main_pid"] = pid
+        if pid and current:
+            # The master resolved `current` when it started; it runs the current
+            # release when it started after the link last changed.
+            state["running_current"] = started > os.lstat(os.path.join(root, "current")).st_mtime
+    return state
+
+
+def cmd_activate(args):
+    root, release = args.root, args.id
+    if not complete(root, release) and not args.dry_run:
+        raise SystemExit(f"release {release} is not in {releases_dir(root)} (or was never completed)")
+    before = current_id(root)
+    result = {"changed": before != release, "previous": before, "current": release}
+    if not result["changed"] or args.dry_run:
+        return result
+    link = os.path.join(root, "current")
+    staging = f"{link}.{os.getpid()}"
+    os.symlink(os.path.join("releases", release), staging)
+    os.replace(staging, link)  # rename(2): readers see the old link or the new one, never none
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    past = history(root)
+    with open(os.path.join(root, "history"), "a", encoding="utf-8") as handle:
+        if before and (not past or past[-1] != before):
+            handle.write(f"{stamp} {before}\n")
+        handle.write(f"{stamp} {release}\n")
+    return result
+
+
+def cmd_prune(args):
+    root = args.root
+    current = current_id(root)
+    keep = set(kept_order(root)[: max(args.keep, 1)]) | {current}
+    removed = []
+    if os.path.isdir(releases_dir(root)):
+        for name in sorted(os.listdir(releases_dir(root))):
+            path = os.path.join(releases_dir(root), name)
+            if name in keep or not os.path.isdir(path) or os.path.islink(path):
+                continue
+            removed.append(name)
+            if not args.dry_run:
+                shutil.rmtree(path)
+    return {"changed": bool(removed), "removed": removed, "kept": sorted(keep - {None})}
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+class SNIHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, with the site's name in SNI and Host."""
+
+    def __init__(self, host, port, server_name, timeout):
+        # The site's certificate may come from a private CA: the probe checks the
+        # app's health through the proxy, not the certificate (the TLS tests do).
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.server_name = server_name
+        self.tls_context = context
+
+    def connect(self):
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.server_name)
+
+
+def connection(args):
+    if args.unix:
+        return UnixHTTPConnection(args.unix, args.timeout)
+    host, _, port = (args.https or args.http).rpartition(":")
+    if args.http:
+        return http.client.HTTPConnection(host.strip("[]"), int(port), timeout=args.timeout)
+    return SNIHTTPSConnection(host.strip("[]"), int(port), args.host, args.timeout)
+
+
+def cmd_probe(args):
+    wanted = args.status or [200]
+    result = {"ok": False, "status": None, "error": None, "attempts": 0}
+    for attempt in range(1, args.tries + 1):
+        result["attempts"] = attempt
+        conn = connection(args)
+        try:
+            conn.request("GET", args.path, headers={"Host": args.host, "User-Agent": "flask-release-probe"})
+            response = conn.getresponse()
+            response.read(65536)
+            result.update(status=response.status, error=None, ok=response.status in wanted)
+        except (OSError, http.client.HTTPException) as exc:
+            result.update(status=None, error=f"{type(exc).__name__}: {exc}", ok=False)
+        finally:
+            conn.close()
+        if result["ok"]:
+            break
+        if attempt < args.tries:
+            time.sleep(1)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    status = sub.add_parser("status")
+    status.add_argument("root")
+    status.add_argument("--unit")
+    activate = sub.add_parser("activate")
+    activate.add_argument("root")
+    activate.add_argument("id")
+    activate.add_argument("--dry-run", action="store_true")
+    prune = sub.add_parser("prune")
+    prune.add_argument("root")
+    prune.add_argument("keep", type=int)
+    prune.add_argument("--dry-run", action="store_true")
+    probe = sub.add_parser("probe")
+    where = probe.add_mutually_exclusive_group(required=True)
+    where.add_argument("--https")
+    where.add_argument("--http")
+    where.add_argument("--unix")
+    probe.add_argument("--host", required=True)
+    probe.add_argument("--path", default="/")
+    probe.add_argument("--status", type=int, action="append")
+    probe.add_argument("--tries", type=int, default=3)
+    probe.add_argument("--timeout", type=float, default=15)
+    args = parser.parse_args()
+    handler = {"status": cmd_status, "activate": cmd_activate, "prune": cmd_prune, "probe": cmd_probe}[args.command]
+    json.dump(handler(args), sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
