@@ -1,0 +1,144 @@
+"""The fleet seen from outside (HTTPS through the published load balancer) and from
+inside each host (testinfra over SSH)."""
+import http.client
+import os
+import re
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+import testinfra
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(HERE, "..", "..", ".."))
+INVENTORY = os.environ.get("CLUSTER_INVENTORY") or os.path.join(
+    os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory"
+)
+APP = os.environ.get("CLUSTER_APP", "cluster")
+HTTPS_PORT = int(os.environ.get("CLUSTER_HTTPS_PORT", "48443"))
+SITE_NAME = "localhost"
+KEY = os.path.join(PROJECT, ".testbed", "id_ed25519")
+SSH_PORTS = {"lb": 2240, "app1": 2241, "app2": 2242}
+NAMES = {role: f"molecule-cluster-{role}" for role in SSH_PORTS}
+# The rolling deploy: the same playbook a user runs.
+DEPLOY_PLAYBOOK = os.path.join(PROJECT, "playbooks", "deploy.yml")
+
+
+def ssh_host(role):
+    return testinfra.get_host(
+        f"ssh://root@127.0.0.1:{SSH_PORTS[role]}",
+        ssh_identity_file=KEY,
+        ssh_extra_args="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+    )
+
+
+@pytest.fixture(scope="session")
+def lb():
+    return ssh_host("lb")
+
+
+@pytest.fixture(scope="session")
+def apps():
+    """The app servers by host name."""
+    return {NAMES[role]: ssh_host(role) for role in ("app1", "app2")}
+
+
+def private_address(host):
+    return host.check_output("ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1")
+
+
+def run_playbook(playbook, *args):
+    """Run a playbook against the fleet as a user would; return the result and its recap."""
+    result = subprocess.run(
+        ["ansible-playbook", "-i", INVENTORY, playbook, *args],
+        capture_output=True, text=True, timeout=900, check=False,
+        env={
+            **os.environ,
+            "ANSIBLE_ROLES_PATH": os.path.join(PROJECT, "roles"),
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",
+        },
+    )
+    result.output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    # Failed tasks per host, from the play recap.
+    result.recap = dict(re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)", result.output, re.M))
+    return result
+
+
+class Site:
+    """HTTPS requests to the load balancer's published port, verified against its CA."""
+
+    def __init__(self, ca_file):
+        self.context = ssl.create_default_context(cafile=ca_file)
+
+    def get(self, path="/", headers=None):
+        """One request on a new connection; return the response with its body read."""
+        raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=15)
+        conn = http.client.HTTPSConnection(SITE_NAME, HTTPS_PORT, timeout=15)
+        conn.sock = self.context.wrap_socket(raw, server_hostname=SITE_NAME)
+        try:
+            conn.request("GET", path, headers={"Host": SITE_NAME, **(headers or {})})
+            response = conn.getresponse()
+            response.body = response.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+        return response
+
+    def sample(self, count, path="/"):
+        """`count` requests one after another; return (status or error, X-Served-By, X-App-Version)."""
+        results = []
+        for _ in range(count):
+            try:
+                response = self.get(path)
+                results.append((response.status, response.getheader("X-Served-By"), response.getheader("X-App-Version")))
+            except (OSError, http.client.HTTPException) as error:
+                results.append((repr(error), None, None))
+        return results
+
+
+class Load:
+    """Steady requests from a few threads while something else happens, bounded in count
+    and time: it stops by itself after `limit` requests or `seconds`."""
+
+    def __init__(self, site, threads=2, pause=0.05, limit=20000, seconds=600):
+        self.pause = pause
+        self.site, self.limit, self.deadline = site, limit, time.monotonic() + seconds
+        self.results, self.lock, self.stopping = [], threading.Lock(), threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self):
+        while not self.stopping.is_set() and time.monotonic() < self.deadline:
+            with self.lock:
+                if len(self.results) >= self.limit:
+                    return
+            result = self.site.sample(1)[0]
+            with self.lock:
+                self.results.append(result)
+            time.sleep(self.pause)
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def failures(self):
+        return [result for result in self.results if result[0] != 200]
+
+
+@pytest.fixture(scope="session")
+def site(lb, tmp_path_factory):
+    """The site, trusting the CA that the load balancer's certificate comes from."""
+    ca = lb.file(f"/etc/ssl/flask/{APP}/ca/ca.crt")
+    assert ca.exists, "the self-signed CA certificate is missing on the load balancer"
+    path = tmp_path_factory.mktemp("ca") / "ca.crt"
+    path.write_text(ca.content_string)
+    return Site(str(path))
