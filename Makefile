@@ -6,9 +6,10 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/testbed/containers.conf
 
 DEMO_HOST := flask-demo
+CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image scanners demo demo-down lint test
+.PHONY: setup image scanners demo demo-cluster demo-down lint test bench
 
 setup:
 	@testbed/bootstrap.sh
@@ -24,8 +25,19 @@ demo: image
 	@echo "The site is up: https://localhost:8443/  (http://localhost:8080/ redirects there)"
 	@echo "Verify it with its CA: curl --cacert .demo/ca.crt https://localhost:8443/"
 
+# A fleet: one load balancer and two app servers, reached over SSH like `make demo`.
+demo-cluster: image
+	@testbed/host.sh up cluster-lb --ssh-port 2250 \
+		--publish 127.0.0.1:9080:80 --publish 127.0.0.1:9443:443
+	@testbed/host.sh up cluster-app1 --ssh-port 2251
+	@testbed/host.sh up cluster-app2 --ssh-port 2252
+	ansible-playbook -i inventories/cluster site.yml
+	@echo
+	@echo "The fleet is up: https://localhost:9443/  (http://localhost:9080/ redirects there)"
+	@echo "Verify it with its CA: curl --cacert .demo/ca.crt https://localhost:9443/"
+
 demo-down:
-	@testbed/host.sh down $(DEMO_HOST)
+	@testbed/host.sh down $(DEMO_HOST) $(CLUSTER_HOSTS)
 
 lint: setup
 	yamllint --strict .
@@ -40,5 +52,12 @@ lint: setup
 scanners: setup
 	@testbed/scanners.sh
 
+# Every molecule scenario, TEST_JOBS at a time (each boots its own hosts).
+TEST_JOBS ?= 2
 test: lint image scanners
-	molecule test --all
+	testbed/scenarios.sh -j $(TEST_JOBS)
+
+# Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:
+# prints the table, writes bench/results/bench.{json,md,png}. About 12 minutes.
+bench: image
+	python bench/bench.py

@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""`make bench`: serving and provisioning speed of the single-host stack, in one run.
+
+Serving: the hello-world app under the Flask development server, gunicorn alone, the
+full stack (nginx TLS -> gunicorn) and nginx answering by itself over TLS, loaded by wrk
+at each concurrency. Provisioning: a fresh converge, a second (idempotent) run and a
+code-only deploy, against a floor (the same apt and pip installs by hand), and the
+converge time of 1, 2 and 4 hosts. Writes bench/results/bench.{json,md,png}.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+WORK = BENCH / ".work"
+RESULTS = BENCH / "results"
+INVENTORY = BENCH / "inventory"
+KEY = ROOT / ".testbed" / "id_ed25519"
+CONCURRENCY = [1, 16, 64, 256]
+# (key, label, URL on the bench host). The order is the order of the table and chart.
+SETUPS = [
+    ("devserver", "Flask development server (app.run)", "http://127.0.0.1:5000/"),
+    ("gunicorn", "gunicorn alone (loopback TCP)", "http://127.0.0.1:8001/"),
+    ("stack", "nginx TLS -> gunicorn (full stack)", "https://localhost:443/"),
+    ("static", "nginx TLS, return 200 (ceiling)", "https://localhost:8443/"),
+]
+# What the roles install with apt for this inventory (firewall off): the floor installs the same.
+FLOOR_APT = ["python3-venv", "python3-packaging", "python3-cryptography", "nginx"]
+SSH_OPTS = ["-i", str(KEY), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=5", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+START = time.monotonic()
+
+
+def log(message):
+    print(f"[{time.monotonic() - START:6.0f}s] {message}", flush=True)
+
+
+def run(argv, timeout, **kwargs):
+    """Run a command, bounded in time; fail with its output when it fails."""
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"bench: {' '.join(map(str, argv[:6]))} ... failed ({result.returncode}):\n"
+                 f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result.stdout
+
+
+class Hosts:
+    """The bench hosts of bench/inventory, booted and removed by testbed/host.sh."""
+
+    def __init__(self):
+        inventory = yaml.safe_load((INVENTORY / "hosts.yml").read_text())
+        hosts = inventory["all"]["children"]["webservers"]["hosts"]
+        self.ports = {name: int(host["ansible_port"]) for name, host in hosts.items()}
+        self.names = list(self.ports)
+        self.main = self.names[0]
+
+    def up(self, names):
+        for name in names:
+            run([ROOT / "testbed" / "host.sh", "up", name, "--ssh-port", str(self.ports[name])], 300)
+
+    def down(self, names):
+        run([ROOT / "testbed" / "host.sh", "down", *names], 120)
+
+    def ssh(self, name, command, timeout=120, stdin=None):
+        return run(["ssh", *SSH_OPTS, "-p", str(self.ports[name]), "root@127.0.0.1", command],
+                   timeout, input=stdin)
+
+    def put(self, name, path, dest):
+        self.ssh(name, f"mkdir -p {Path(dest).parent} && cat >{dest} && chmod +x {dest}",
+                 stdin=Path(path).read_text())
+
+
+def playbook(tag, path, limit, extra_vars=None):
+    """Time one ansible-playbook run over SSH (pipelining, ControlPersist: ansible.cfg)."""
+    logfile = WORK / "logs" / f"{tag}.log"
+    logfile.parent.mkdir(parents=True, exist_ok=True)
+    argv = ["ansible-playbook", "-i", str(INVENTORY), str(ROOT / path), "--limit", ",".join(limit)]
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    began = time.monotonic()
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False, cwd=ROOT)
+    seconds = round(time.monotonic() - began, 1)
+    logfile.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        sys.exit(f"bench: {path} failed; see {logfile}:\n{result.stdout[-3000:]}")
+    changed = sum(int(n) for n in re.findall(r"^\S+\s+: ok=\d+\s+changed=(\d+)", result.stdout, re.M))
+    log(f"{tag}: {seconds} s, changed={changed} ({logfile.relative_to(ROOT)})")
+    return seconds, changed
+
+
+def fresh_app():
+    """The bench's own copy of the hello-world app, which the code-only deploy edits."""
+    app = WORK / "app"
+    shutil.rmtree(app, ignore_errors=True)
+    shutil.copytree(ROOT / "examples" / "hello", app)
+    (app / "static").mkdir(exist_ok=True)  # for the tuning's static-file figures
+    (app / "static" / "hello.txt").write_text("Hello, World!\n")
+    return app
+
+
+def app_name():
+    return yaml.safe_load((INVENTORY / "group_vars" / "webservers.yml").read_text())["flask_app_name"]
+
+
+def provisioning(hosts, app):
+    main = hosts.main
+    out = {}
+    hosts.down(hosts.names)
+    hosts.up([main])
+    gunicorn_version = yaml.safe_load((ROOT / "roles/gunicorn/defaults/main.yml").read_text())["gunicorn_version"]
+    hosts.put(main, BENCH / "floor.sh", "/root/bench/floor.sh")
+    hosts.put(main, app / "requirements.txt", "/root/bench/requirements.txt")
+    log("floor: apt and pip installs by hand on a bare host")
+    began = time.monotonic()
+    lines = hosts.ssh(main, f"/root/bench/floor.sh {gunicorn_version} /root/bench/requirements.txt "
+                      + " ".join(FLOOR_APT), timeout=600)
+    floor = {k: float(v) for k, v in (line.split() for line in lines.splitlines())}
+    floor["total_s"] = round(time.monotonic() - began, 1)
+    out["floor"] = floor
+    log(f"floor: {floor}")
+
+    hosts.down([main])
+    hosts.up([main])
+    out["fresh_converge_s"], _ = playbook("converge-fresh", "site.yml", [main])
+    out["second_run_s"], out["second_run_changed"] = playbook("converge-again", "site.yml", [main])
+    out["converge_floor_ratio"] = round(out["fresh_converge_s"] / floor["total_s"], 2)
+    if (ROOT / "playbooks" / "deploy.yml").exists():
+        with open(app / "two.py", "a", encoding="utf-8") as code:  # a new release, same answer
+            code.write(f"\n# bench deploy {datetime.datetime.now(datetime.timezone.utc).isoformat()}\n")
+        out["deploy_s"], out["deploy_changed"] = playbook("deploy", "playbooks/deploy.yml", [main])
+    else:
+        out["deploy_s"] = None
+        out["deploy_note"] = "not measured: playbooks/deploy.yml missing"
+        log(out["deploy_note"])
+    return out
+
+
+def host_info(hosts, app):
+    """Versions and the settings the stack runs with, read on the bench host."""
+    script = f"""
+        conf=$(systemctl show -p ExecStart --value gunicorn-{app}.service | sed -n 's/.*--config \\([^ ]*\\) .*/\\1/p')
+        gunicorn=$(systemctl show -p ExecStart --value gunicorn-{app}.service | sed -n 's/.*argv\\[\\]=\\([^ ]*\\) .*/\\1/p')
+        echo "gunicorn_settings=$(grep -E '^(workers|worker_class|threads|keepalive) ' "$conf" | tr '\\n' ';')"
+        echo "gunicorn=$($gunicorn --version 2>&1)"
+        echo "flask=$($(dirname "$gunicorn")/python -c 'import flask, importlib.metadata as m; print(m.version("flask"))')"
+        echo "nginx=$(nginx -v 2>&1)"
+        echo "nginx_workers=$(ps -C nginx -o args= | grep -c 'worker process')"
+        echo "wrk=$(wrk -v 2>&1 | head -1)"
+        echo "host_cores=$(nproc)"
+        # TLS resumption as a browser gets it: a second connection offers the first one's session.
+        tls="openssl s_client -connect localhost:443 -servername localhost -ign_eof"
+        req='GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+        printf "$req" | $tls -sess_out /root/bench/tls.session >/dev/null 2>&1
+        echo "tls_session_resumed=$(printf "$req" | $tls -sess_in /root/bench/tls.session 2>/dev/null | grep -c '^Reused')"
+    """
+    return dict(line.split("=", 1) for line in hosts.ssh(hosts.main, script).splitlines() if "=" in line)
+
+
+def wrk(hosts, url, concurrency, seconds):
+    threads = 1 if concurrency == 1 else 2
+    line = hosts.ssh(hosts.main, f"wrk -t{threads} -c{concurrency} -d{seconds}s --timeout 2s "
+                     f"-s /root/bench/report.lua {url}", timeout=seconds + 60).strip().splitlines()[-1]
+    raw = json.loads(line)
+    errors = {k: raw[k] for k in ("connect", "read", "write", "timeout", "status")}
+    return {
+        "concurrency": concurrency,
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "errors": errors,
+        "error_total": sum(errors.values()),
+    }
+
+
+def serving(hosts, app, seconds, setups):
+    main = hosts.main
+    for name in ("hostside.sh", "report.lua"):
+        hosts.put(main, BENCH / name, f"/root/bench/{name}")
+    hosts.ssh(main, f"/root/bench/hostside.sh setup {app}", timeout=300)
+    out = []
+    for key, label, url in SETUPS:
+        if key not in setups:
+            continue
+        if key in ("devserver", "gunicorn"):
+            hosts.ssh(main, f"/root/bench/hostside.sh start {key} {app}")
+        hosts.ssh(main, f"wrk -t2 -c16 -d2s {url} >/dev/null", timeout=60)  # warm-up, not recorded
+        points = []
+        for concurrency in CONCURRENCY:
+            point = wrk(hosts, url, concurrency, seconds)
+            log(f"{key:9} c={concurrency:<3} {point['rps']:8.0f} req/s  p50 {point['p50_ms']:7.2f} ms"
+                f"  p99 {point['p99_ms']:8.2f} ms  errors {point['error_total']}")
+            points.append(point)
+        if key in ("devserver", "gunicorn"):
+            hosts.ssh(main, f"/root/bench/hostside.sh stop {key}")
+        out.append({"key": key, "label": label, "url": url, "points": points})
+    return out
+
+
+def scale(hosts, fresh_one):
+    """Converge time of 1, 2 and 4 bare hosts at once (forks in ansible.cfg)."""
+    out = [{"hosts": 1, "seconds": fresh_one}] if fresh_one else []
+    for count in (2, 4):
+        group = hosts.names[:count] if count == len(hosts.names) else hosts.names[1:count + 1]
+        hosts.down(hosts.names)
+        hosts.up(group)
+        seconds, _ = playbook(f"converge-{count}-hosts", "site.yml", group)
+        out.append({"hosts": count, "seconds": seconds})
+    return out
+
+
+def machine():
+    cpu = re.search(r"^model name\s*:\s*(.*)$", Path("/proc/cpuinfo").read_text(), re.M)
+    mem = re.search(r"^MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text(), re.M)
+    return {
+        "cpu": cpu.group(1) if cpu else platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem.group(1)) / 2**20, 1) if mem else None,
+        "kernel": platform.release(),
+        "os": Path("/etc/os-release").read_text().split('PRETTY_NAME="')[1].split('"')[0],
+        "load_average_at_start": round(os.getloadavg()[0], 1),
+    }
+
+
+def point(result, key, concurrency):
+    for setup in result.get("serving", []):
+        if setup["key"] == key:
+            return next(p for p in setup["points"] if p["concurrency"] == concurrency)
+    return None
+
+
+def goals(result):
+    out = []
+    stack, dev, alone = (point(result, k, 64) for k in ("stack", "devserver", "gunicorn"))
+    if stack and dev:
+        out.append(("full stack c=64 vs development server, req/s", stack["rps"] / dev["rps"], ">= 3x",
+                    stack["rps"] >= 3 * dev["rps"]))
+    if stack:
+        out.append(("full stack c=64 errors", stack["error_total"], "0", stack["error_total"] == 0))
+    if stack and alone:
+        out.append(("full stack c=64 vs gunicorn alone, req/s", stack["rps"] / alone["rps"], ">= 0.8",
+                    stack["rps"] >= 0.8 * alone["rps"]))
+    if stack:
+        out.append(("full stack c=64 p99 (ms)", stack["p99_ms"], "< 50", stack["p99_ms"] < 50))
+    prov = result.get("provisioning", {})
+    if "second_run_s" in prov:
+        out.append(("idempotent second run (s)", prov["second_run_s"], "< 20", prov["second_run_s"] < 20))
+    if prov.get("deploy_s") is not None:
+        out.append(("code-only deploy (s)", prov["deploy_s"], "< 30", prov["deploy_s"] < 30))
+    return [{"goal": g, "value": round(v, 2), "target": t, "met": m} for g, v, t, m in out]
+
+
+def markdown(result):
+    m = result["machine"]
+    info = result.get("host", {})
+    lines = [
+        "# Benchmark results", "",
+        f"Run {result['date']} in {result['duration_s']:.0f} s on {m['cpu']}, {m['cores']} cores, "
+        f"{m['memory_gib']} GiB, {m['os']}, kernel {m['kernel']} (load average {m['load_average_at_start']} "
+        "at the start). Hosts: podman containers on that machine, sharing its cores.", "",
+    ]
+    if result.get("serving"):
+        lines += [
+            f"## Serving: `wrk` on the bench host, {result['seconds_per_point']} s per point, "
+            "keep-alive on, timeout 2 s", "",
+            f"Stack: {info.get('gunicorn_settings', '?')} {info.get('gunicorn', '')}, Flask "
+            f"{info.get('flask', '?')}, {info.get('nginx', '?')} with {info.get('nginx_workers', '?')} workers, "
+            f"{info.get('wrk', '')}. A second TLS connection resumes the first one's session: "
+            f"{'yes' if info.get('tls_session_resumed', '0') != '0' else '**no**'}.", "",
+            "| setup | concurrency | requests/s | p50 ms | p99 ms | errors (connect/read/write/timeout/status) |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for setup in result["serving"]:
+            for p in setup["points"]:
+                e = p["errors"]
+                lines.append(f"| {setup['label']} | {p['concurrency']} | {p['rps']:,.0f} | {p['p50_ms']:.2f} | "
+                             f"{p['p99_ms']:.2f} | {p['error_total']} ({e['connect']}/{e['read']}/{e['write']}/"
+                             f"{e['timeout']}/{e['status']}) |")
+        lines += ["", "![requests/s and p99 latency against concurrency](bench.png)", ""]
+    prov = result.get("provisioning")
+    if prov:
+        floor = prov["floor"]
+        deploy = f"{prov['deploy_s']} s" if prov.get("deploy_s") is not None else prov.get("deploy_note")
+        lines += [
+            "## Provisioning, over SSH with pipelining and ControlPersist", "",
+            "| step | time |", "|---|---:|",
+            f"| floor: the same apt and pip installs by hand (apt {floor['apt']} s, pip {floor['pip']} s) | "
+            f"{floor['total_s']} s |",
+            f"| fresh converge of a bare host | {prov['fresh_converge_s']} s |",
+            f"| converge / floor | {prov['converge_floor_ratio']}x |",
+            f"| second run (changed={prov['second_run_changed']}) | {prov['second_run_s']} s |",
+            f"| code-only deploy (playbooks/deploy.yml) | {deploy} |", "",
+        ]
+    if result.get("scale"):
+        lines += ["## Scale: fresh converge of bare hosts in one run", "",
+                  "| hosts | time | per host |", "|---:|---:|---:|"]
+        lines += [f"| {s['hosts']} | {s['seconds']} s | {s['seconds'] / s['hosts']:.1f} s |" for s in result["scale"]]
+        lines.append("")
+    if result.get("goals"):
+        lines += ["## Goals", "", "| goal | figure | target | met |", "|---|---:|---:|---|"]
+        lines += [f"| {g['goal']} | {g['value']} | {g['target']} | {'yes' if g['met'] else '**no**'} |"
+                  for g in result["goals"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def chart(json_path, png_path):
+    venv = BENCH / ".venv"
+    requirements = BENCH / "requirements.txt"
+    stamp = venv / "requirements.txt"
+    if not stamp.exists() or stamp.read_text() != requirements.read_text():
+        log("installing the chart's tools into bench/.venv")
+        run(["/usr/bin/python3", "-m", "venv", str(venv)], 120)
+        run([venv / "bin" / "pip", "install", "-q", "-r", requirements], 600)
+        shutil.copy(requirements, stamp)
+    run([venv / "bin" / "python", BENCH / "chart.py", json_path, png_path], 120)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8, help="wrk run per point (default 8)")
+    parser.add_argument("--only", choices=["serving", "provisioning"],
+                        help="one part, on the bench host as it is; results go to bench/.work/")
+    parser.add_argument("--setups", default=",".join(k for k, _, _ in SETUPS), help="serving setups to run")
+    parser.add_argument("--keep", action="store_true", help="leave the bench hosts running")
+    args = parser.parse_args()
+
+    os.chdir(ROOT)
+    WORK.mkdir(exist_ok=True)
+    hosts = Hosts()
+    app = app_name()
+    code = fresh_app()
+    result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "machine": machine(), "seconds_per_point": args.seconds}
+    fresh_one = None
+    if args.only != "serving":
+        result["provisioning"] = provisioning(hosts, code)
+        fresh_one = result["provisioning"]["fresh_converge_s"]
+    else:
+        hosts.up([hosts.main])
+        playbook("converge", "site.yml", [hosts.main])
+    if args.only != "provisioning":
+        log(f"serving: {args.seconds} s per point at concurrency {CONCURRENCY}")
+        result["serving"] = serving(hosts, app, args.seconds, args.setups.split(","))
+        result["host"] = host_info(hosts, app)
+    if args.only is None:
+        result["scale"] = scale(hosts, fresh_one)
+    if not args.keep:
+        hosts.down(hosts.names)
+    result["goals"] = goals(result)
+    result["duration_s"] = round(time.monotonic() - START)
+
+    out = RESULTS if args.only is None else WORK
+    out.mkdir(exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "bench.md").write_text(markdown(result))
+    if result.get("serving"):
+        chart(out / "bench.json", out / "bench.png")
+    print()
+    print(markdown(result))
+    log(f"wrote {', '.join(str((out / n).relative_to(ROOT)) for n in ('bench.json', 'bench.md', 'bench.png'))}")
+
+
+if __name__ == "__main__":
+    main()
