@@ -9,6 +9,7 @@ so no secret ever appears on a command line. Prints one JSON object.
 import argparse
 import grp
 import http.client
+import importlib.util
 import json
 import os
 import pwd
@@ -23,18 +24,12 @@ import time
 
 
 def read_env_file(path):
-    """KEY=value / KEY="value" lines, as systemd's EnvironmentFile= reads them."""
-    env = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line or line.startswith(("#", ";")) or "=" not in line:
-                continue
-            key, value = line.split("=", 1)
-            if len(value) >= 2 and value[0] == value[-1] == '"':
-                value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            env[key.strip()] = value
-    return env
+    """The import check's parser (installed beside this file), so both read the env file alike."""
+    spec = importlib.util.spec_from_file_location(
+        "flask_app_check", os.path.join(os.path.dirname(os.path.abspath(__file__)), "flask-app-check.py"))
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    return check.read_env_file(path)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
