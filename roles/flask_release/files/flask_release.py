@@ -85,6 +85,9 @@ def cmd_status(args):
         "previous": previous_id(root, current),
         "releases": kept_order(root),
         "history": history(root)[-20:],
+        # Every release directory, complete or not: prune has work only when there are
+        # more than it keeps.
+        "release_dirs": release_dirs(root),
         "main_pid": 0,
         "running_current": None,
     }
@@ -119,19 +122,26 @@ def cmd_activate(args):
     return result
 
 
+def release_dirs(root):
+    """Names of the directories under releases/ (not links), sorted."""
+    if not os.path.isdir(releases_dir(root)):
+        return []
+    return sorted(name for name in os.listdir(releases_dir(root))
+                  if os.path.isdir(os.path.join(releases_dir(root), name))
+                  and not os.path.islink(os.path.join(releases_dir(root), name)))
+
+
 def cmd_prune(args):
     root = args.root
     current = current_id(root)
     keep = set(kept_order(root)[: max(args.keep, 1)]) | {current}
     removed = []
-    if os.path.isdir(releases_dir(root)):
-        for name in sorted(os.listdir(releases_dir(root))):
-            path = os.path.join(releases_dir(root), name)
-            if name in keep or not os.path.isdir(path) or os.path.islink(path):
-                continue
-            removed.append(name)
-            if not args.dry_run:
-                shutil.rmtree(path)
+    for name in release_dirs(root):
+        if name in keep:
+            continue
+        removed.append(name)
+        if not args.dry_run:
+            shutil.rmtree(os.path.join(releases_dir(root), name))
     return {"changed": bool(removed), "removed": removed, "kept": sorted(keep - {None})}
 
 
