@@ -1,0 +1,248 @@
+#!/usr/bin/python3
+"""The flask_app role's helper on the host (installed as /usr/local/lib/flask-app-tool.py).
+
+  state --root DIR --release ID --static-dir NAME
+      Everything the role reads from the host about a release, in one call: whether it is
+      complete, whether a live release exists, whether the release has a static folder,
+      and the stamp its last passed import check left.
+  check --env-file FILE module:callable   (module:factory() for a factory)
+      Import the app the way gunicorn will and report how it is configured. Run as the
+      app user, from the release's code directory, with the release's own python.
+  smoke --release DIR --module M --env-file F --user U --group G
+        [--path /] [--host NAME] [--status 200 ...] [--timeout 30]
+      Start a release under gunicorn on a private socket and ask it for a health URL.
+      Runs as root; gunicorn runs as the app user with only the env file's variables, so
+      no secret ever appears on a command line.
+
+Each prints one JSON object and never prints environment values. Only the standard
+library is used, because `check` runs under every release's own interpreter.
+"""
+import argparse
+import ast
+import grp
+import http.client
+import importlib
+import importlib.metadata
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def cmd_state(args):
+    release = os.path.join(args.root, "releases", args.release)
+    try:
+        with open(os.path.join(release, "checked"), encoding="utf-8") as handle:
+            checked = handle.read().strip()
+    except OSError:
+        checked = ""
+    return {
+        "complete": os.path.isfile(os.path.join(release, "release.json")),
+        "current_exists": os.path.exists(os.path.join(args.root, "current")),
+        "static": os.path.isdir(os.path.join(release, "app", args.static_dir)),
+        "checked": checked,
+    }
+
+
+def read_env_file(path):
+    """Parse KEY=value / KEY="value" lines the way systemd's EnvironmentFile= does."""
+    env = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line or line.startswith(("#", ";")) or "=" not in line:
+                continue
+            key, value = line.split("=", 1)
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            env[key.strip()] = value
+    return env
+
+
+def is_true(node):
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def is_main_guard(node):
+    """True for `if __name__ == "__main__":`."""
+    test = node.test
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )
+
+
+def debug_sources(root):
+    """Places in the app's source that turn debug or testing on, as (file:line, what, under_main)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in ("venv", "__pycache__")]
+        for filename in sorted(f for f in filenames if f.endswith(".py")):
+            path = os.path.join(dirpath, filename)
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    tree = ast.parse(handle.read(), path)
+            except (SyntaxError, UnicodeDecodeError, OSError):
+                continue
+            main_lines = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.If) and is_main_guard(node):
+                    main_lines |= {n.lineno for n in ast.walk(node) if hasattr(n, "lineno")}
+            where = os.path.relpath(path, root)
+            for node in ast.walk(tree):
+                what = None
+                if isinstance(node, ast.Call):
+                    for kw in node.keywords:
+                        if kw.arg in ("debug", "DEBUG", "use_debugger") and is_true(kw.value):
+                            what = f"{ast.unparse(node.func)}({kw.arg}=True)"
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and is_true(node.value):
+                    for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                        name = ast.unparse(target)
+                        if name.endswith((".debug", ".testing", "['DEBUG']", '["DEBUG"]', "['TESTING']", '["TESTING"]')) or name in ("DEBUG", "TESTING"):
+                            what = f"{name} = True"
+                if what:
+                    found.append({"where": f"{where}:{node.lineno}", "what": what, "under_main": node.lineno in main_lines})
+    return found
+
+
+def load_app(spec):
+    module_name, _, attr = spec.partition(":")
+    is_factory = attr.endswith("()")
+    module = importlib.import_module(module_name)
+    target = getattr(module, attr[:-2] if is_factory else attr)
+    return target() if is_factory else target
+
+
+def cmd_check(args):
+    os.environ.update(read_env_file(args.env_file))
+    sources = debug_sources(os.getcwd())
+    sys.path.insert(0, os.getcwd())
+    app = load_app(args.spec)
+    if not callable(app):
+        sys.exit(f"{args.spec} is not a WSGI callable")
+    config = getattr(app, "config", {})
+    try:
+        werkzeug = importlib.metadata.version("werkzeug")
+    except importlib.metadata.PackageNotFoundError:
+        werkzeug = None
+    return {
+        "flask": hasattr(app, "config") and hasattr(app, "debug"),
+        "debug": bool(getattr(app, "debug", False)),
+        "config_debug": bool(config.get("DEBUG", False)),
+        "testing": bool(getattr(app, "testing", False)),
+        "werkzeug": werkzeug,
+        "flask_debug_env": os.environ.get("FLASK_DEBUG"),
+        "debug_sources": sources,
+    }
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def cmd_smoke(args):
+    wanted = args.status or [200]
+
+    user, group = pwd.getpwnam(args.user), grp.getgrnam(args.group)
+    workdir = tempfile.mkdtemp(prefix="flask-smoke-")
+    os.chown(workdir, user.pw_uid, group.gr_gid)
+    sock_path = os.path.join(workdir, "gunicorn.sock")
+    config = os.path.join(workdir, "gunicorn.conf.py")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write(
+            f"bind = [{('unix:' + sock_path)!r}]\n"
+            "workers = 1\n"
+            f"chdir = {os.path.join(args.release, 'app')!r}\n"
+            "worker_tmp_dir = '/dev/shm'\n"
+            "control_socket_disable = True\n"
+            "errorlog = '-'\n"
+            "loglevel = 'warning'\n"
+        )
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env.update(read_env_file(args.env_file))
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(
+        [os.path.join(args.release, "venv", "bin", "gunicorn"), "--config", config, args.module],
+        cwd=os.path.join(args.release, "app"), env=env, user=user.pw_uid, group=group.gr_gid,
+        extra_groups=[], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    result = {"ok": False, "status": None, "error": None, "log": []}
+    deadline = time.monotonic() + args.timeout
+    try:
+        while not os.path.exists(sock_path):
+            if proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with status {proc.returncode} before listening")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not listen within {args.timeout:.0f} s")
+            time.sleep(0.1)
+        conn = UnixHTTPConnection(sock_path, max(deadline - time.monotonic(), 1))
+        try:
+            conn.request("GET", args.path, headers={"Host": args.host, "User-Agent": "flask-release-smoke"})
+            response = conn.getresponse()
+            response.read(65536)
+            result["status"] = response.status
+            result["ok"] = response.status in wanted
+            if not result["ok"]:
+                result["error"] = f"GET {args.path} answered {response.status}, expected {' or '.join(map(str, wanted))}"
+        finally:
+            conn.close()
+    except (OSError, RuntimeError, http.client.HTTPException) as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+        log.seek(0)
+        result["log"] = [line.rstrip() for line in log.readlines()[-8:]]
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description="The flask_app role's helper on the host.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    state = sub.add_parser("state")
+    state.add_argument("--root", required=True)
+    state.add_argument("--release", required=True)
+    state.add_argument("--static-dir", required=True)
+    check = sub.add_parser("check")
+    check.add_argument("--env-file", required=True)
+    check.add_argument("spec")
+    smoke = sub.add_parser("smoke")
+    smoke.add_argument("--release", required=True)
+    smoke.add_argument("--module", required=True)
+    smoke.add_argument("--env-file", required=True)
+    smoke.add_argument("--user", required=True)
+    smoke.add_argument("--group", required=True)
+    smoke.add_argument("--path", default="/")
+    smoke.add_argument("--host", default="localhost")
+    smoke.add_argument("--status", type=int, action="append")
+    smoke.add_argument("--timeout", type=float, default=30)
+    args = parser.parse_args()
+    handler = {"state": cmd_state, "check": cmd_check, "smoke": cmd_smoke}[args.command]
+    json.dump(handler(args), sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
