@@ -102,3 +102,24 @@ def test_git_source_deploys_once_per_commit(host, make_release, tmp_path, ca_fil
     assert "version 6" in site_get(ca_file)
     again = run_playbook(DEPLOY, *args)
     assert again.returncode == 0 and again.changed == 0, f"the same commit deployed again changed things:\n{again.output[-3000:]}"
+
+
+def test_restart_missed_by_an_interrupted_run_happens_on_the_next(host, make_release, ca_file):
+    """A run that dies after the switch but before the restart leaves `current` on the
+    new release while gunicorn still runs the old code; the next run restarts it."""
+    assert deploy(make_release(8)).returncode == 0
+    assert deploy(make_release(7)).returncode == 0
+    live = release_state(host)
+    assert "version 7" in site_get(ca_file) and live["running_current"] is True
+    # The interrupted run: the link moves to release 8, nothing restarts.
+    host.check_output(f"flask-release activate /srv/{APP} {live['previous']}")
+    interrupted = release_state(host)
+    assert interrupted["current"] == live["previous"] and interrupted["running_current"] is False, interrupted
+    assert "version 7" in site_get(ca_file), "gunicorn should still run the code it started with"
+    # The next run deploys release 8 again (the same source, so the same id): nothing
+    # to switch, but gunicorn must restart onto it.
+    result = deploy(make_release(8))
+    assert result.returncode == 0 and result.changed >= 1, result.output[-3000:]
+    after = release_state(host)
+    assert after["current"] == live["previous"] and after["running_current"] is True, after
+    assert "version 8" in site_get(ca_file), "no restart: the old code still answers"
