@@ -50,3 +50,23 @@ def test_werkzeug_without_debugger_fix_is_refused(site, host):
     assert "Werkzeug 3.0.1" in result.output and "3.0.3" in result.output, result.output[-3000:]
     assert not host.service("gunicorn-oldwerkzeug.service").is_running, "the vulnerable app was started"
     assert site.https("/").body == "Hello, World!", "the probe site stopped serving"
+
+
+def test_environment_change_is_checked_again_until_it_passes(host, tmp_path):
+    """A release that passed its import check is checked again when the environment
+    changes, and a failed check is never taken as passed by the next run."""
+    first = deploy("envdebug", "envdebug:app")
+    assert first.returncode == 0, first.output[-3000:]
+    release = host.check_output("readlink /srv/envdebug/current")
+    testing_on = '{"flask_app_env": {"FLASK_TESTING": "true"}}'
+    for attempt in ("the environment changed", "the same environment again"):
+        result = deploy("envdebug", "envdebug:app", "-e", testing_on)
+        assert result.returncode != 0 and result.failed == 1, f"{attempt}: testing mode went live"
+        assert "testing=True" in result.output, result.output[-3000:]
+        assert host.check_output("readlink /srv/envdebug/current") == release
+    cleared = deploy("envdebug", "envdebug:app")
+    assert cleared.returncode == 0, cleared.output[-3000:]
+    ca = tmp_path / "envdebug-ca.crt"
+    ca.write_text(host.file("/etc/ssl/flask/envdebug/ca/ca.crt").content_string)
+    response = Site(str(ca)).https("/", host="envdebug.localhost", sni="envdebug.localhost")
+    assert response.status == 200 and response.body == "testing is off"
