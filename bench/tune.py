@@ -3,10 +3,10 @@
 
 The host is converged once with the defaults; each variant then edits the deployed
 files on the host (from saved copies), restarts gunicorn and reloads nginx, and the full
-stack is loaded at concurrency 64 and 256. A last converge must report changed=0. Also measured:
+stack is loaded at concurrency 64. A last converge must report changed=0. Also measured:
 TLS session resumption (a new connection per request, cache on and off) and a static
 file from nginx against the same file from Flask. Writes
-bench/results/tuning.{json,md}. About 7 minutes.
+bench/results/tuning.{json,md}. About 9 minutes with the default 3 rounds.
 """
 import argparse
 import datetime
@@ -25,6 +25,9 @@ EDITS = {
                 "s/^threads = .*/threads = {2}/' $conf",
     "no-upstream-keepalive": "sed -i -E '/^ *(keepalive |keepalive_timeout |proxy_http_version 1.1;"
                              "|proxy_set_header Connection \"\";)/d' $site",
+    "recycle": "sed -i -E 's/^max_requests = .*/max_requests = {0}/; s/^max_requests_jitter = .*/max_requests_jitter = {1}/' "
+               "$conf",
+    "upstream-keepalive": "sed -i -E 's/^( *)keepalive [0-9]+;/\\1keepalive {0};/' $site",
     "nginx-workers": "sed -i -E 's/^worker_processes .*/worker_processes {0};/' $nginx",
     "buffering-off": "sed -i 's/^\\( *\\)proxy_hide_header X-Powered-By;/&\\n\\1proxy_buffering off;/' $site",
     "access-log-buffered": "sed -i 's#^\\( *\\)access_log /var/log/nginx/access.log;#\\1access_log "
@@ -35,23 +38,37 @@ EDITS = {
 
 def variants(cores, stack, static):
     """(key, label, edits, URL, concurrency, extra wrk arguments) of every measurement."""
-    more = 2 * cores + 1
+    more, most, workers = 2 * cores + 1, 4 * cores + 1, cores + 1
     sync, gthread = ("gunicorn", more, "sync", 1), ("gunicorn", more, "gthread", 4)
     no_keepalive = ("no-upstream-keepalive",)
+    recycle = ("recycle", 1000, 100)
     closing = '-H "Connection: close"'
     return [
-        ("before", f"before tuning: {more} sync workers, no upstream keepalive", [sync, no_keepalive], stack, 64, ""),
-        ("gthread", f"gthread {more} x 4 threads, no upstream keepalive", [gthread, no_keepalive], stack, 64, ""),
-        ("sync-keepalive", f"{more} sync workers, upstream keepalive 16", [sync], stack, 64, ""),
-        ("defaults", f"new defaults: gthread {more} x 4 threads, upstream keepalive 16", [gthread], stack, 64, ""),
-        ("per-core", f"gthread {cores} x 4 threads (one per core), upstream keepalive 16",
+        ("defaults", f"defaults: gthread {workers} x 4 threads (cores + 1), no recycling, upstream keepalive 32",
+         [], stack, 64, ""),
+        ("recycle", "defaults, but each worker replaced after 1000 requests (max_requests)", [recycle],
+         stack, 64, ""),
+        ("previous", f"previous defaults: gthread {most} x 2 threads, max_requests 1000, upstream keepalive 16",
+         [("gunicorn", most, "gthread", 2), recycle, ("upstream-keepalive", 16)], stack, 64, ""),
+        ("per-core", f"gthread {cores} x 4 threads (one per core), no recycling",
          [("gunicorn", cores, "gthread", 4)], stack, 64, ""),
-        ("threads-8", f"gthread {more} x 8 threads, upstream keepalive 16",
-         [("gunicorn", more, "gthread", 8)], stack, 64, ""),
-        ("nginx-1-worker", "new defaults, but nginx worker_processes 1 (auto: one per core)",
+        ("more-workers", f"gthread {more} x 2 threads (2 x cores + 1), no recycling",
+         [("gunicorn", more, "gthread", 2)], stack, 64, ""),
+        ("threads-2", f"gthread {workers} x 2 threads, no recycling", [("gunicorn", workers, "gthread", 2)],
+         stack, 64, ""),
+        ("threads-8", f"gthread {workers} x 8 threads, no recycling", [("gunicorn", workers, "gthread", 8)],
+         stack, 64, ""),
+        ("keepalive-16", "defaults, but upstream keepalive 16", [("upstream-keepalive", 16)], stack, 64, ""),
+        ("before", f"before tuning: {more} sync workers, no upstream keepalive, max_requests 1000",
+         [sync, no_keepalive, recycle], stack, 64, ""),
+        ("gthread", f"gthread {more} x 4 threads, no upstream keepalive, max_requests 1000",
+         [gthread, no_keepalive, recycle], stack, 64, ""),
+        ("sync-keepalive", f"{more} sync workers, upstream keepalive 32, max_requests 1000", [sync, recycle],
+         stack, 64, ""),
+        ("nginx-1-worker", "defaults, but nginx worker_processes 1 (auto: one per core)",
          [("nginx-workers", 1)], stack, 64, ""),
-        ("buffering-off", "new defaults, but proxy_buffering off", [("buffering-off",)], stack, 64, ""),
-        ("access-log-buffered", "new defaults, plus access_log buffer=64k", [("access-log-buffered",)],
+        ("buffering-off", "defaults, but proxy_buffering off", [("buffering-off",)], stack, 64, ""),
+        ("access-log-buffered", "defaults, plus access_log buffer=64k", [("access-log-buffered",)],
          stack, 64, ""),
         ("tls-cache-on", "nginx alone, a new TLS connection per request, session cache on (default)",
          [], static, 16, closing),
