@@ -9,7 +9,7 @@ DEMO_HOST := flask-demo
 CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image scanners demo demo-cluster demo-down lint test bench
+.PHONY: setup image scanners demo demo-cluster demo-down lint test bench bench-tune
 
 setup:
 	@testbed/bootstrap.sh
@@ -58,6 +58,11 @@ test: lint image scanners
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:
-# prints the table, writes bench/results/bench.{json,md,png}. About 12 minutes.
+# prints the table, writes bench/results/bench.{json,md,png}. About 8 minutes.
 bench: image
 	python bench/bench.py
+
+# What each serving default changes against its alternatives, on flask-bench:
+# writes bench/results/tuning.{json,md}. About 10 minutes.
+bench-tune: image
+	python bench/tune.py

@@ -185,7 +185,19 @@ def wrk(hosts, url, concurrency, seconds):
     }
 
 
-def serving(hosts, app, seconds, setups):
+def median_point(hosts, url, concurrency, seconds, runs):
+    """`runs` back-to-back wrk runs: the median of each figure, and the errors of all runs.
+    One short run swings by 20 % on shared cores; the median of three does not."""
+    samples = [wrk(hosts, url, concurrency, seconds) for _ in range(runs)]
+    middle = len(samples) // 2
+    point = {key: sorted(s[key] for s in samples)[middle] for key in ("rps", "p50_ms", "p99_ms")}
+    errors = {key: sum(s["errors"][key] for s in samples) for key in samples[0]["errors"]}
+    point.update(concurrency=concurrency, requests=sum(s["requests"] for s in samples), errors=errors,
+                 error_total=sum(errors.values()), runs=samples)
+    return point
+
+
+def serving(hosts, app, seconds, setups, runs=3):
     main = hosts.main
     for name in ("hostside.sh", "report.lua"):
         hosts.put(main, BENCH / name, f"/root/bench/{name}")
@@ -199,7 +211,7 @@ def serving(hosts, app, seconds, setups):
         hosts.ssh(main, f"wrk -t2 -c16 -d2s {url} >/dev/null", timeout=60)  # warm-up, not recorded
         points = []
         for concurrency in CONCURRENCY:
-            point = wrk(hosts, url, concurrency, seconds)
+            point = median_point(hosts, url, concurrency, seconds, runs)
             log(f"{key:9} c={concurrency:<3} {point['rps']:8.0f} req/s  p50 {point['p50_ms']:7.2f} ms"
                 f"  p99 {point['p99_ms']:8.2f} ms  errors {point['error_total']}")
             points.append(point)
@@ -273,8 +285,8 @@ def markdown(result):
     ]
     if result.get("serving"):
         lines += [
-            f"## Serving: `wrk` on the bench host, {result['seconds_per_point']} s per point, "
-            "keep-alive on, timeout 2 s", "",
+            f"## Serving: `wrk` on the bench host, keep-alive on, timeout 2 s; each point is the median of "
+            f"{result.get('runs_per_point', 1)} runs of {result['seconds_per_point']} s (errors: all runs)", "",
             f"Stack: {info.get('gunicorn_settings', '?')} {info.get('gunicorn', '')}, Flask "
             f"{info.get('flask', '?')}, {info.get('nginx', '?')} with {info.get('nginx_workers', '?')} workers, "
             f"{info.get('wrk', '')}. A second TLS connection resumes the first one's session: "
@@ -330,7 +342,8 @@ def chart(json_path, png_path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8, help="wrk run per point (default 8)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run (default 5)")
+    parser.add_argument("--runs", type=int, default=3, help="wrk runs per point, medians reported (default 3)")
     parser.add_argument("--only", choices=["serving", "provisioning"],
                         help="one part, on the bench host as it is; results go to bench/.work/")
     parser.add_argument("--setups", default=",".join(k for k, _, _ in SETUPS), help="serving setups to run")
@@ -343,7 +356,7 @@ def main():
     app = app_name()
     code = fresh_app()
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "machine": machine(), "seconds_per_point": args.seconds}
+              "machine": machine(), "seconds_per_point": args.seconds, "runs_per_point": args.runs}
     fresh_one = None
     if args.only != "serving":
         result["provisioning"] = provisioning(hosts, code)
@@ -352,8 +365,8 @@ def main():
         hosts.up([hosts.main])
         playbook("converge", "site.yml", [hosts.main])
     if args.only != "provisioning":
-        log(f"serving: {args.seconds} s per point at concurrency {CONCURRENCY}")
-        result["serving"] = serving(hosts, app, args.seconds, args.setups.split(","))
+        log(f"serving: {args.runs} x {args.seconds} s per point at concurrency {CONCURRENCY}")
+        result["serving"] = serving(hosts, app, args.seconds, args.setups.split(","), args.runs)
         result["host"] = host_info(hosts, app)
     if args.only is None:
         result["scale"] = scale(hosts, fresh_one)

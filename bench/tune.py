@@ -38,20 +38,20 @@ EDITS = {
 
 def variants(cores, stack, static):
     """(key, label, edits, URL, concurrency, extra wrk arguments) of every measurement."""
-    more, most, workers = 2 * cores + 1, 4 * cores + 1, cores + 1
+    more, most, workers = 2 * cores + 1, 4 * cores + 1, max(cores, 2)
     sync, gthread = ("gunicorn", more, "sync", 1), ("gunicorn", more, "gthread", 4)
     no_keepalive = ("no-upstream-keepalive",)
     recycle = ("recycle", 1000, 100)
     closing = '-H "Connection: close"'
     return [
-        ("defaults", f"defaults: gthread {workers} x 4 threads (cores + 1), no recycling, upstream keepalive 32",
+        ("defaults", f"defaults: gthread {workers} x 4 threads (one per core), no recycling, upstream keepalive 32",
          [], stack, 64, ""),
         ("recycle", "defaults, but each worker replaced after 1000 requests (max_requests)", [recycle],
          stack, 64, ""),
         ("previous", f"previous defaults: gthread {most} x 2 threads, max_requests 1000, upstream keepalive 16",
          [("gunicorn", most, "gthread", 2), recycle, ("upstream-keepalive", 16)], stack, 64, ""),
-        ("per-core", f"gthread {cores} x 4 threads (one per core), no recycling",
-         [("gunicorn", cores, "gthread", 4)], stack, 64, ""),
+        ("cores-plus-one", f"gthread {cores + 1} x 4 threads (cores + 1), no recycling",
+         [("gunicorn", cores + 1, "gthread", 4)], stack, 64, ""),
         ("more-workers", f"gthread {more} x 2 threads (2 x cores + 1), no recycling",
          [("gunicorn", more, "gthread", 2)], stack, 64, ""),
         ("threads-2", f"gthread {workers} x 2 threads, no recycling", [("gunicorn", workers, "gthread", 2)],

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """The flask_app role's helper on the host (installed as /usr/local/lib/flask-app-tool.py).
 
+  layout --spec JSON
+      Which parts of the app's layout differ from the spec (user, group, directories
+      with owner, group and mode), so the role's tasks act only on those.
   state --root DIR --release ID --static-dir NAME
       Everything the role reads from the host about a release, in one call: whether it is
       complete, whether a live release exists, whether the release has a static folder,
@@ -29,10 +32,45 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+
+
+def name_of(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return None
+
+
+def cmd_layout(args):
+    want = json.loads(args.spec)
+    fix = []
+    try:
+        grp.getgrnam(want["group"])
+    except KeyError:
+        fix.append("group")
+    try:
+        user = pwd.getpwnam(want["user"])
+        if (name_of(grp.getgrgid, user.pw_gid), user.pw_dir, user.pw_shell) != (want["group"], want["home"], want["shell"]):
+            fix.append("user")
+    except KeyError:
+        fix.append("user")
+    dirs = []
+    for item in want["dirs"]:
+        try:
+            found = os.lstat(item["path"])
+            right = (stat.S_ISDIR(found.st_mode) and stat.S_IMODE(found.st_mode) == int(item["mode"], 8)
+                     and name_of(pwd.getpwuid, found.st_uid) == item["owner"]
+                     and name_of(grp.getgrgid, found.st_gid) == item["group"])
+        except OSError:
+            right = False
+        if not right:
+            dirs.append(item["path"])
+    return {"fix": fix, "dirs": dirs}
 
 
 def cmd_state(args):
@@ -221,6 +259,8 @@ def cmd_smoke(args):
 def main():
     parser = argparse.ArgumentParser(description="The flask_app role's helper on the host.")
     sub = parser.add_subparsers(dest="command", required=True)
+    layout = sub.add_parser("layout")
+    layout.add_argument("--spec", required=True)
     state = sub.add_parser("state")
     state.add_argument("--root", required=True)
     state.add_argument("--release", required=True)
@@ -239,7 +279,7 @@ def main():
     smoke.add_argument("--status", type=int, action="append")
     smoke.add_argument("--timeout", type=float, default=30)
     args = parser.parse_args()
-    handler = {"state": cmd_state, "check": cmd_check, "smoke": cmd_smoke}[args.command]
+    handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check, "smoke": cmd_smoke}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 
