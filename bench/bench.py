@@ -185,10 +185,8 @@ def wrk(hosts, url, concurrency, seconds):
     }
 
 
-def median_point(hosts, url, concurrency, seconds, runs):
-    """`runs` back-to-back wrk runs: the median of each figure, and the errors of all runs.
-    One short run swings by 20 % on shared cores; the median of three does not."""
-    samples = [wrk(hosts, url, concurrency, seconds) for _ in range(runs)]
+def median(samples, concurrency):
+    """One point from several wrk runs: the median of each figure, the errors of all runs."""
     middle = len(samples) // 2
     point = {key: sorted(s[key] for s in samples)[middle] for key in ("rps", "p50_ms", "p99_ms")}
     errors = {key: sum(s["errors"][key] for s in samples) for key in samples[0]["errors"]}
@@ -198,25 +196,34 @@ def median_point(hosts, url, concurrency, seconds, runs):
 
 
 def serving(hosts, app, seconds, setups, runs=3):
+    """Every setup listens at once (the idle ones cost nothing); the runs go round robin,
+    setup after setup at each concurrency, `runs` rounds. A slow spell of the shared
+    machine then hits every setup alike, so the ratios between them hold; each point is
+    the median of its rounds."""
     main = hosts.main
     for name in ("hostside.sh", "report.lua"):
         hosts.put(main, BENCH / name, f"/root/bench/{name}")
     hosts.ssh(main, f"/root/bench/hostside.sh setup {app}", timeout=300)
-    out = []
-    for key, label, url in SETUPS:
-        if key not in setups:
-            continue
+    chosen = [(key, label, url) for key, label, url in SETUPS if key in setups]
+    for key, _, url in chosen:
         if key in ("devserver", "gunicorn"):
             hosts.ssh(main, f"/root/bench/hostside.sh start {key} {app}")
         hosts.ssh(main, f"wrk -t2 -c16 -d2s {url} >/dev/null", timeout=60)  # warm-up, not recorded
-        points = []
+    samples = {key: {c: [] for c in CONCURRENCY} for key, _, _ in chosen}
+    for number in range(runs):
+        log(f"serving round {number + 1} of {runs}")
         for concurrency in CONCURRENCY:
-            point = median_point(hosts, url, concurrency, seconds, runs)
-            log(f"{key:9} c={concurrency:<3} {point['rps']:8.0f} req/s  p50 {point['p50_ms']:7.2f} ms"
-                f"  p99 {point['p99_ms']:8.2f} ms  errors {point['error_total']}")
-            points.append(point)
+            for key, _, url in chosen:
+                samples[key][concurrency].append(wrk(hosts, url, concurrency, seconds))
+    for key, _, _ in chosen:
         if key in ("devserver", "gunicorn"):
             hosts.ssh(main, f"/root/bench/hostside.sh stop {key}")
+    out = []
+    for key, label, url in chosen:
+        points = [median(samples[key][c], c) for c in CONCURRENCY]
+        for point in points:
+            log(f"{key:9} c={point['concurrency']:<3} {point['rps']:8.0f} req/s  p50 {point['p50_ms']:7.2f} ms"
+                f"  p99 {point['p99_ms']:8.2f} ms  errors {point['error_total']}")
         out.append({"key": key, "label": label, "url": url, "points": points})
     return out
 
@@ -285,8 +292,9 @@ def markdown(result):
     ]
     if result.get("serving"):
         lines += [
-            f"## Serving: `wrk` on the bench host, keep-alive on, timeout 2 s; each point is the median of "
-            f"{result.get('runs_per_point', 1)} runs of {result['seconds_per_point']} s (errors: all runs)", "",
+            f"## Serving: `wrk` on the bench host, keep-alive on, timeout 2 s; {result.get('runs_per_point', 1)} "
+            f"rounds of {result['seconds_per_point']} s runs, setup after setup; each point is the median of its "
+            "rounds (errors: all rounds)", "",
             f"Stack: {info.get('gunicorn_settings', '?')} {info.get('gunicorn', '')}, Flask "
             f"{info.get('flask', '?')}, {info.get('nginx', '?')} with {info.get('nginx_workers', '?')} workers, "
             f"{info.get('wrk', '')}. A second TLS connection resumes the first one's session: "
