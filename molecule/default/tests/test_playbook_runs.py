@@ -76,3 +76,20 @@ def test_secret_never_printed_even_verbose(host):
     assert secret not in result.output, "the secret appears in ansible-playbook's output"
     assert secret in host.file(f"/etc/flask/{APP}.env").content_string, "the secret never reached the app"
     assert secret not in host.check_output("journalctl --no-pager -o cat"), "the secret is in the journal"
+
+
+def test_drift_is_repaired_by_the_next_run(site, host):
+    """A converged run reads the host first and skips what is in place; what drifted
+    since (a mode, a shell, the key's permissions) must still be put back. (This run
+    also drops the secret the test above added, so gunicorn may restart here.)"""
+    key = f"/etc/ssl/flask/{APP}/privkey.pem"
+    host.check_output(f"chmod 0777 /srv/{APP}/data && chmod 0644 {key} && usermod -s /bin/bash {APP}")
+    result = run_play()
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.changed >= 3, f"the drift was not repaired:\n{result.output[-3000:]}"
+    assert host.file(f"/srv/{APP}/data").mode == 0o750
+    assert host.file(key).mode == 0o600 and host.file(key).user == "root"
+    assert host.user(APP).shell == "/usr/sbin/nologin"
+    again = run_play()
+    assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
+    assert site.https("/").body == "Hello, World!"
