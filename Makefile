@@ -5,11 +5,15 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/testbed/containers.conf
 
+# The Debian release of the demo and bench hosts: 13 (trixie) or 12 (bookworm).
+DEBIAN ?= 13
+export DEBIAN
+
 DEMO_HOST := flask-demo
 CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image scanners demo demo-cluster demo-down lint test bench bench-tune
+.PHONY: setup image images scanners demo demo-cluster demo-down lint test bench bench-tune
 
 setup:
 	@testbed/bootstrap.sh
@@ -17,12 +21,17 @@ setup:
 image: setup
 	@testbed/image.sh
 
+# Both releases, for the test matrix (testbed/scenarios.sh).
+images: setup
+	@DEBIAN=13 testbed/image.sh
+	@DEBIAN=12 testbed/image.sh
+
 demo: image
 	@testbed/host.sh up $(DEMO_HOST) --ssh-port 2222 \
 		--publish 127.0.0.1:8080:80 --publish 127.0.0.1:8443:443
 	ansible-playbook -i inventories/local site.yml
 	@echo
-	@echo "The site is up: https://localhost:8443/  (http://localhost:8080/ redirects there)"
+	@echo "The site is up on Debian $(DEBIAN): https://localhost:8443/  (http://localhost:8080/ redirects there)"
 	@echo "Verify it with its CA: curl --cacert .demo/ca.crt https://localhost:8443/"
 
 # A fleet: one load balancer and two app servers, reached over SSH like `make demo`.
@@ -33,7 +42,7 @@ demo-cluster: image
 	@testbed/host.sh up cluster-app2 --ssh-port 2252
 	ansible-playbook -i inventories/cluster site.yml
 	@echo
-	@echo "The fleet is up: https://localhost:9443/  (http://localhost:9080/ redirects there)"
+	@echo "The fleet is up on Debian $(DEBIAN): https://localhost:9443/  (http://localhost:9080/ redirects there)"
 	@echo "Verify it with its CA: curl --cacert .demo/ca.crt https://localhost:9443/"
 
 demo-down:
@@ -52,9 +61,10 @@ lint: setup
 scanners: setup
 	@testbed/scanners.sh
 
-# Every molecule scenario, TEST_JOBS at a time (each boots its own hosts).
+# Every molecule scenario on Debian 13, and the single-host ones on Debian 12 too,
+# TEST_JOBS at a time (each boots its own hosts).
 TEST_JOBS ?= 2
-test: lint image scanners
+test: lint images scanners
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:

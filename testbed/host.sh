@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local test hosts that look like real servers over SSH.
-# Usage: host.sh up NAME --ssh-port PORT [--publish 127.0.0.1:HOSTPORT:CPORT ...]
+# Usage: [DEBIAN=13|12] host.sh up NAME --ssh-port PORT [--publish 127.0.0.1:HOSTPORT:CPORT ...]
 #        host.sh down NAME [NAME...]
 set -euo pipefail
 # shellcheck source=testbed/lib.sh
@@ -45,6 +45,13 @@ up() {
   podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
 
   state=$(podman container inspect -f '{{.State.Running}}' "$name" 2>/dev/null || echo absent)
+  # A host of the other release (e.g. `make demo DEBIAN=12` after a Debian 13 demo) is
+  # replaced: same name, ports and URL, the release asked for.
+  if [[ $state != absent && $(podman container inspect -f '{{.ImageName}}' "$name") != "$IMAGE" ]]; then
+    echo "$name: replacing it with a Debian $DEBIAN host"
+    podman rm -f "$name" >/dev/null
+    state=absent
+  fi
   case $state in
     true) ;;
     false) quiet_podman start "$name" ;;
@@ -82,7 +89,7 @@ up() {
     ((i < 30)) || die "$name: no ssh on 127.0.0.1:$port"
     sleep 1
   done
-  echo "$name up: ssh ${SSH_OPTS[*]} -p $port root@127.0.0.1"
+  echo "$name up (Debian $DEBIAN): ssh ${SSH_OPTS[*]} -p $port root@127.0.0.1"
 }
 
 down() {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build localhost/flask-testbed:bookworm: a bare Debian 12 server booting systemd. Usage: image.sh [--rebuild]
+# Build localhost/flask-testbed:CODENAME: a bare Debian server booting systemd, of the
+# release in DEBIAN (13 trixie by default, or 12 bookworm). Usage: [DEBIAN=12] image.sh [--rebuild]
 set -euo pipefail
 # shellcheck source=testbed/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -17,23 +18,23 @@ cleanup() {  # unmount leftovers first so rm never walks into the host's /proc o
 }
 trap cleanup EXIT
 
-echo "debootstrap bookworm from $MIRROR ..."
+echo "debootstrap $CODENAME (Debian $DEBIAN) from $MIRROR ..."
 debootstrap --variant=minbase \
   --include=systemd,systemd-sysv,dbus,openssh-server,python3,ca-certificates,iproute2,procps,sudo \
-  bookworm "$root" "$MIRROR" >"$root.log" 2>&1 || { tail -n 30 "$root.log"; die "debootstrap failed"; }
+  "$CODENAME" "$root" "$MIRROR" >"$root.log" 2>&1 || { tail -n 30 "$root.log"; die "debootstrap failed"; }
 rm -f "$root.log"
 
 rm -f "$root/etc/apt/sources.list"
 cat >"$root/etc/apt/sources.list.d/debian.sources" <<SRC
 Types: deb
 URIs: $MIRROR
-Suites: bookworm bookworm-updates
+Suites: $CODENAME $CODENAME-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
 URIs: $SECURITY
-Suites: bookworm-security
+Suites: $CODENAME-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC

@@ -3,7 +3,14 @@
 TESTBED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(dirname "$TESTBED_DIR")
 export CONTAINERS_CONF="$TESTBED_DIR/containers.conf"
-IMAGE=localhost/flask-testbed:bookworm
+# The Debian release of the test hosts: 13 (trixie, the current stable) or 12 (bookworm).
+DEBIAN=${DEBIAN:-13}
+case $DEBIAN in
+  13) CODENAME=trixie ;;
+  12) CODENAME=bookworm ;;
+  *) echo "testbed: DEBIAN=$DEBIAN is not supported; use 13 (trixie) or 12 (bookworm)" >&2; exit 2 ;;
+esac
+IMAGE=localhost/flask-testbed:$CODENAME
 NETWORK=flask-testbed
 KEY="$REPO_ROOT/.testbed/id_ed25519"
 SSH_OPTS=(-i "$KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=5

@@ -1,55 +1,83 @@
 #!/usr/bin/env bash
-# Run every molecule scenario, a few at a time, each with its own test hosts.
-# Usage: scenarios.sh [-j JOBS] [SCENARIO...]   (default: all, 2 at a time, longest first)
-# Each scenario's output goes to .cache/molecule/NAME.log; a failed one is printed.
+# Run the molecule scenarios, a few at a time, each with its own test hosts, on the
+# Debian releases of the matrix below.
+# Usage: scenarios.sh [-j JOBS] [SCENARIO[:RELEASE]...]
+#   default: the matrix, 2 at a time, longest first; RELEASE is 13 (default) or 12.
+# Each run's output goes to .cache/molecule/NAME-debianRELEASE.log; a failed one is printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# Every scenario runs on Debian 13; the ones that exercise the whole single-host stack
+# also run on Debian 12. Longest first, so the short ones fill the gaps at the end.
+MATRIX=(default:13 cluster:13 releases:13 default:12 releases:12 acme:13)
+
 jobs=2
 if [[ ${1:-} == -j ]]; then jobs=${2:?}; shift 2; fi
-# Longest first, so the short ones fill the gaps at the end.
-order=(cluster default releases acme)
-if (($#)); then scenarios=("$@"); else
-  scenarios=()
-  for name in "${order[@]}"; do [[ -f molecule/$name/molecule.yml ]] && scenarios+=("$name"); done
-  for dir in molecule/*/molecule.yml; do
+if (($#)); then runs=("$@"); else
+  runs=()
+  for run in "${MATRIX[@]}"; do [[ -f molecule/${run%%:*}/molecule.yml ]] && runs+=("$run"); done
+  for dir in molecule/*/molecule.yml; do  # a scenario the matrix forgot still runs, on 13
     name=$(basename "$(dirname "$dir")")
-    [[ " ${scenarios[*]} " == *" $name "* ]] || scenarios+=("$name")
+    [[ " ${runs[*]} " == *" $name:"* ]] || runs+=("$name:13")
   done
 fi
+for i in "${!runs[@]}"; do [[ ${runs[i]} == *:* ]] || runs[i]+=:13; done
 
 logs=.cache/molecule
 mkdir -p "$logs"
 run() {
-  local name=$1 start rc
+  local name=${1%%:*} release=${1#*:} start rc log
+  log=$logs/$name-debian$release.log
   start=$SECONDS
-  molecule test -s "$name" >"$logs/$name.log" 2>&1
+  DEBIAN=$release molecule test -s "$name" >"$log" 2>&1
   rc=$?
-  printf '%-10s %s in %dm%02ds\n' "$name" "$( ((rc)) && echo FAILED || echo passed)" \
+  printf '%-10s Debian %-3s %s in %dm%02ds\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
     $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
   return "$rc"
 }
 
-declare -A pids=()
+declare -A pids=()  # pid -> run
 failed=()
 wait_one() {
-  local pid name
+  local pid rc
   wait -n -p pid
-  local rc=$?
-  name=${pids[$pid]}
+  rc=$?
+  ((rc)) && failed+=("${pids[$pid]}")
   unset "pids[$pid]"
-  ((rc)) && failed+=("$name")
 }
-for name in "${scenarios[@]}"; do
+busy() {  # is a run of this scenario (on any release) going? Its hosts and ports are taken.
+  local run
+  for run in "${pids[@]}"; do [[ ${run%%:*} == "${1%%:*}" ]] && return 0; done
+  return 1
+}
+queue=("${runs[@]}")
+while ((${#queue[@]})); do
   while ((${#pids[@]} >= jobs)); do wait_one; done
-  run "$name" &
-  pids[$!]=$name
+  next=-1
+  for i in "${!queue[@]}"; do busy "${queue[i]}" || { next=$i; break; }; done
+  if ((next < 0)); then wait_one; continue; fi
+  run "${queue[next]}" &
+  pids[$!]=${queue[next]}
+  unset "queue[next]"
+  queue=("${queue[@]}")
 done
 while ((${#pids[@]})); do wait_one; done
 
-for name in "${failed[@]}"; do
-  echo "=============== $name: last lines of $logs/$name.log ==============="
-  tail -n 150 "$logs/$name.log"
+for run in "${failed[@]}"; do
+  log=$logs/${run%%:*}-debian${run#*:}.log
+  echo "=============== ${run%%:*} on Debian ${run#*:}: last lines of $log ==============="
+  tail -n 150 "$log"
 done
-((${#failed[@]} == 0)) || { echo "failed scenarios: ${failed[*]}"; exit 1; }
-echo "all scenarios passed: ${scenarios[*]}"
+# The tests of every run, counted from pytest's closing lines (a failed run counts as one failure at least).
+passed=0 failures=0
+for run in "${runs[@]}"; do
+  log=$logs/${run%%:*}-debian${run#*:}.log
+  line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -n 1)
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  f=$(( $(grep -oE '[0-9]+ (failed|error)' <<<"$line" | grep -oE '[0-9]+' | paste -sd+ - || echo 0) + 0 ))
+  [[ " ${failed[*]} " == *" $run "* ]] && ((f == 0)) && f=1
+  passed=$((passed + ${p:-0})) failures=$((failures + f))
+done
+((${#failed[@]} == 0)) || { echo "failed: ${failed[*]}"; echo "scenarios: $passed passed, $failures failed"; exit 1; }
+echo "all passed: ${runs[*]}"
+echo "scenarios: $passed passed, $failures failed"
