@@ -24,6 +24,7 @@ APP_SOURCE = os.path.join(PROJECT, "molecule", "realapps", "app")
 DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")
 ROLLBACK = os.path.join(PROJECT, "playbooks", "rollback.yml")
 RUN = os.path.join(PROJECT, "playbooks", "run.yml")
+WEBSERVERS = os.path.join(PROJECT, "playbooks", "webservers.yml")
 INSTANCE = f"/srv/{APP}/data/instance"
 # The content of instance/config.py in molecule.yml.
 SECRET = "realapps-secret-8c1f0e5b7a"

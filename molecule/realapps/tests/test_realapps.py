@@ -1,5 +1,5 @@
 """An app written like Flask's tutorial deploys with inventory variables only and keeps
-its data. The tests run in file order: the database is created first, then notes are
+its data. Every test takes the host fixture, so that pytest keeps them in file order: the database is created first, then notes are
 written through the site and must survive every deploy, rollback and prune."""
 import json
 import os
@@ -7,8 +7,14 @@ import time
 
 import pytest
 
-from conftest import (APP, DEPLOY, INSTANCE, SECRET, add_note, deploy, notes, release_state, rollback,
+from conftest import (APP, DEPLOY, INSTANCE, WEBSERVERS, SECRET, add_note, deploy, notes, release_state, rollback,
                       run_command, run_playbook, secret_sha, wait_for, worker_status)
+
+
+def test_check_mode_on_the_converged_host_changes_nothing(host):
+    result = run_playbook(WEBSERVERS, "--check", "--diff")
+    assert result.returncode == 0 and result.changed == 0, (
+        f"--check --diff found changes on a converged host:\n{result.output[-3000:]}")
 
 
 def test_database_is_created_by_run_playbook(host):
@@ -20,7 +26,7 @@ def test_database_is_created_by_run_playbook(host):
     assert database.exists and database.user == APP, "init-db did not create the database as the app user"
 
 
-def test_one_off_command_runs_as_the_app_user_inside_the_sandbox():
+def test_one_off_command_runs_as_the_app_user_inside_the_sandbox(host):
     result = run_command("id -un; touch /srv/{0}/current/app/probe || echo read-only; pwd".format(APP))
     assert result.returncode == 0, result.output[-3000:]
     assert APP in result.output and "read-only" in result.output, (
@@ -28,19 +34,19 @@ def test_one_off_command_runs_as_the_app_user_inside_the_sandbox():
     assert f"/srv/{APP}/current/app" in result.output, result.output[-3000:]
 
 
-def test_one_off_command_failure_is_reported_with_its_status():
+def test_one_off_command_failure_is_reported_with_its_status(host):
     result = run_command("flask --app flaskr no-such-command")
     assert result.returncode != 0 and result.failed == 1, "a failing one-off command passed"
     assert "exit status 2" in result.output and "No such command" in result.output, result.output[-3000:]
 
 
-def test_one_off_command_refuses_another_app():
+def test_one_off_command_refuses_another_app(host):
     result = run_command("true", "-e", "flask_app=other")
     assert result.returncode != 0, "run.yml accepted an app the host does not have"
     assert "flask_app=other" in result.output and APP in result.output, result.output[-3000:]
 
 
-def test_app_reads_its_secret_key_from_the_shared_file(site):
+def test_app_reads_its_secret_key_from_the_shared_file(host, site):
     about = json.loads(site.https("/about").body)
     assert about["secret_key_sha256"] == secret_sha(SECRET), "the app does not run with instance/config.py's key"
 
@@ -161,7 +167,7 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
-def test_bad_input_fails_before_any_change(case, tmp_path):
+def test_bad_input_fails_before_any_change(host, case, tmp_path):
     variables, message = BAD_INPUTS[case]
     extra = tmp_path / "bad.json"
     extra.write_text(json.dumps(variables))
