@@ -55,13 +55,13 @@ class Site:
         context.check_hostname = True
         return context
 
-    def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET"):
-        """Connect to 127.0.0.1 with SNI `sni`, send Host `host`; return the response."""
+    def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET", body=None, headers=None):
+        """Connect to 127.0.0.1 with SNI `sni`, send Host `host` (and a body); return the response."""
         raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
         tls = self.tls_context().wrap_socket(raw, server_hostname=sni)
         conn = http.client.HTTPSConnection(sni, HTTPS_PORT, timeout=10)
         conn.sock = tls
-        conn.request(method, path, headers={"Host": host})
+        conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
         response = conn.getresponse()
         response.body = response.read().decode("utf-8", "replace")
         conn.close()

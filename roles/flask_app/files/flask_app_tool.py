@@ -16,6 +16,14 @@
       Start a release under gunicorn on a private socket and ask it for a health URL.
       Runs as root; gunicorn runs as the app user with only the env file's variables, so
       no secret ever appears on a command line.
+  share --spec JSON [--dry-run]
+      Link the shared paths (directories under the data directory, created when missing)
+      and the shared files into a release's code directory. A release's own copy of a
+      shared path is removed in favour of the link; nothing is ever copied into data.
+  run --spec JSON
+      Run commands one after the other in a transient systemd unit each, as the app user,
+      with the env file, in a working directory, under the given sandbox properties; stop
+      at the first that fails. Reports each command's exit status and output.
 
 Each prints one JSON object and never prints environment values. Only the standard
 library is used, because `check` runs under every release's own interpreter.
@@ -85,7 +93,86 @@ def cmd_state(args):
         "current_exists": os.path.exists(os.path.join(args.root, "current")),
         "static": os.path.isdir(os.path.join(release, "app", args.static_dir)),
         "checked": checked,
+        "current": os.path.basename(os.readlink(os.path.join(args.root, "current")).rstrip("/"))
+        if os.path.islink(os.path.join(args.root, "current")) else None,
     }
+
+
+def make_dirs(path, stop, uid, gid, mode, dry_run, actions):
+    """Create path and its missing parents below stop, each with owner and mode."""
+    missing = []
+    while path != stop and not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for item in reversed(missing):
+        actions.append(f"mkdir {item}")
+        if not dry_run:
+            os.mkdir(item, mode)
+            os.chown(item, uid, gid)
+            os.chmod(item, mode)
+
+
+def place_link(link, target, dry_run, actions, keep_files=False):
+    """Make link point at target; a directory or file in its way is removed, unless it is
+    a regular file and keep_files is set (live data: refuse instead)."""
+    if os.path.islink(link):
+        if os.readlink(link) == target:
+            return
+        actions.append(f"relink {link}")
+        if not dry_run:
+            os.unlink(link)
+    elif os.path.isdir(link):
+        actions.append(f"replace the release's own {link} with a link")
+        if not dry_run:
+            shutil.rmtree(link)
+    elif os.path.lexists(link):
+        if keep_files:
+            raise SystemExit(f"{link} is a file the app wrote where a shared file's link belongs; move it away")
+        actions.append(f"replace the release's own {link} with a link")
+        if not dry_run:
+            os.unlink(link)
+    else:
+        actions.append(f"link {link}")
+    if not dry_run:
+        os.symlink(target, link)
+
+
+def cmd_share(args):
+    spec = json.loads(args.spec)
+    code, data, files_dir = spec["code"], spec["data"], spec["files_dir"]
+    user, group = pwd.getpwnam(spec["user"]), grp.getgrnam(spec["group"])
+    actions = []
+    for path in spec["paths"]:
+        make_dirs(os.path.join(data, path), data, user.pw_uid, group.gr_gid, 0o750, args.dry_run, actions)
+        make_dirs(os.path.dirname(os.path.join(code, path)), code, 0, 0, 0o755, args.dry_run, actions)
+        place_link(os.path.join(code, path), os.path.join(data, path), args.dry_run, actions)
+    for path in spec["files"]:
+        shared = [p for p in spec["paths"] if path.startswith(p + "/")]
+        if shared:  # inside a shared directory: linked once, in the data directory
+            make_dirs(os.path.dirname(os.path.join(data, path)), data, user.pw_uid, group.gr_gid, 0o750, args.dry_run, actions)
+            place_link(os.path.join(data, path), os.path.join(files_dir, path), args.dry_run, actions, keep_files=True)
+        else:
+            make_dirs(os.path.dirname(os.path.join(code, path)), code, 0, 0, 0o755, args.dry_run, actions)
+            place_link(os.path.join(code, path), os.path.join(files_dir, path), args.dry_run, actions)
+    return {"changed": bool(actions), "actions": actions}
+
+
+def cmd_run(args):
+    spec = json.loads(args.spec)
+    base = ["systemd-run", "--wait", "--pipe", "--quiet", "--collect", "--service-type=exec",
+            f"--property=User={spec['user']}", f"--property=Group={spec['group']}",
+            f"--property=EnvironmentFile={spec['env_file']}", f"--property=WorkingDirectory={spec['workdir']}",
+            f"--property=RuntimeMaxSec={spec['timeout']}",
+            f"--setenv=PATH={spec['venv']}/bin:/usr/local/bin:/usr/bin:/bin", "--setenv=LANG=C.UTF-8"]
+    base += [f"--property={prop}" for prop in spec["sandbox"]]
+    results = []
+    for command in spec["commands"]:
+        proc = subprocess.run(base + ["--", "/bin/sh", "-c", command], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", check=False)
+        results.append({"command": command, "rc": proc.returncode, "output": proc.stdout.splitlines()[-40:]})
+        if proc.returncode != 0:
+            break
+    return {"ok": all(r["rc"] == 0 for r in results), "results": results}
 
 
 def read_env_file(path):
@@ -278,8 +365,14 @@ def main():
     smoke.add_argument("--host", default="localhost")
     smoke.add_argument("--status", type=int, action="append")
     smoke.add_argument("--timeout", type=float, default=30)
+    share = sub.add_parser("share")
+    share.add_argument("--spec", required=True)
+    share.add_argument("--dry-run", action="store_true")
+    run = sub.add_parser("run")
+    run.add_argument("--spec", required=True)
     args = parser.parse_args()
-    handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check, "smoke": cmd_smoke}[args.command]
+    handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check, "smoke": cmd_smoke,
+               "share": cmd_share, "run": cmd_run}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Inspect and switch the releases of a Flask app laid out by the flask_app role.
 
-    flask-release status ROOT [--unit UNIT]   what is live, what came before, what is kept
+    flask-release status ROOT [--unit UNIT] [--process UNIT ...] [--timer UNIT ...]
+                                            what is live, what came before, what is kept,
+                                            and whether each unit runs the live release
     flask-release activate ROOT ID [--dry-run]  point ROOT/current at releases/ID, atomically
     flask-release prune ROOT KEEP [--dry-run]   remove all but the KEEP most recent releases
     flask-release probe (--https HOST:PORT | --unix PATH | --http HOST:PORT) --host NAME
@@ -77,6 +79,27 @@ def main_pid_start(unit):
     return pid, time.clock_gettime(time.CLOCK_REALTIME) - (time.clock_gettime(time.CLOCK_MONOTONIC) - started_mono)
 
 
+def unit_state(unit, root, current):
+    """A process's unit: active or not, its main PID, whether it runs the live release."""
+    out = subprocess.run(["systemctl", "show", "--property=ActiveState", unit],
+                         capture_output=True, text=True, check=False).stdout
+    pid, started = main_pid_start(unit)
+    return {
+        "active": out.strip().partition("=")[2],
+        "main_pid": pid,
+        "running_current": bool(pid and current and started > os.lstat(os.path.join(root, "current")).st_mtime),
+    }
+
+
+def timer_state(unit):
+    """A timer: active or not, when it last fired and when it fires next."""
+    out = subprocess.run(["systemctl", "show", "--timestamp=utc", "--property=ActiveState,LastTriggerUSec,NextElapseUSecRealtime", unit],
+                         capture_output=True, text=True, check=False).stdout
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return {"active": props.get("ActiveState", ""), "last": props.get("LastTriggerUSec", "") or None,
+            "next": props.get("NextElapseUSecRealtime", "") or None}
+
+
 def cmd_status(args):
     root = args.root
     current = current_id(root)
@@ -98,6 +121,8 @@ def cmd_status(args):
             # The master resolved `current` when it started; it runs the current
             # release when it started after the link last changed.
             state["running_current"] = started > os.lstat(os.path.join(root, "current")).st_mtime
+    state["processes"] = {unit: unit_state(unit, root, current) for unit in args.process or []}
+    state["timers"] = {unit: timer_state(unit) for unit in args.timer or []}
     return state
 
 
@@ -211,6 +236,8 @@ def main():
     status = sub.add_parser("status")
     status.add_argument("root")
     status.add_argument("--unit")
+    status.add_argument("--process", action="append", help="a process's service unit (repeat)")
+    status.add_argument("--timer", action="append", help="a timer unit (repeat)")
     activate = sub.add_parser("activate")
     activate.add_argument("root")
     activate.add_argument("id")

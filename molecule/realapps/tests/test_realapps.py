@@ -1,0 +1,177 @@
+"""An app written like Flask's tutorial deploys with inventory variables only and keeps
+its data. Every test takes the host fixture, so that pytest keeps them in file order: the database is created first, then notes are
+written through the site and must survive every deploy, rollback and prune."""
+import json
+import os
+import time
+
+import pytest
+
+from conftest import (APP, DEPLOY, INSTANCE, WEBSERVERS, SECRET, add_note, deploy, notes, release_state, rollback,
+                      run_command, run_playbook, secret_sha, wait_for, worker_status)
+
+
+def test_check_mode_on_the_converged_host_changes_nothing(host):
+    result = run_playbook(WEBSERVERS, "--check", "--diff")
+    assert result.returncode == 0 and result.changed == 0, (
+        f"--check --diff found changes on a converged host:\n{result.output[-3000:]}")
+
+
+def test_database_is_created_by_run_playbook(host):
+    assert not host.file(f"{INSTANCE}/flaskr.sqlite").exists, "the database existed before init-db"
+    result = run_command("flask --app flaskr init-db")
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Initialized the database." in result.output and "exit status 0" in result.output, result.output[-3000:]
+    database = host.file(f"{INSTANCE}/flaskr.sqlite")
+    assert database.exists and database.user == APP, "init-db did not create the database as the app user"
+
+
+def test_one_off_command_runs_as_the_app_user_inside_the_sandbox(host):
+    result = run_command("id -un; touch /srv/{0}/current/app/probe || echo read-only; pwd".format(APP))
+    assert result.returncode == 0, result.output[-3000:]
+    assert APP in result.output and "read-only" in result.output, (
+        f"the one-off command did not run as {APP} in a read-only release:\n{result.output[-3000:]}")
+    assert f"/srv/{APP}/current/app" in result.output, result.output[-3000:]
+
+
+def test_one_off_command_failure_is_reported_with_its_status(host):
+    result = run_command("flask --app flaskr no-such-command")
+    assert result.returncode != 0 and result.failed == 1, "a failing one-off command passed"
+    assert "exit status 2" in result.output and "No such command" in result.output, result.output[-3000:]
+
+
+def test_one_off_command_refuses_another_app(host):
+    result = run_command("true", "-e", "flask_app=other")
+    assert result.returncode != 0, "run.yml accepted an app the host does not have"
+    assert "flask_app=other" in result.output and APP in result.output, result.output[-3000:]
+
+
+def test_app_reads_its_secret_key_from_the_shared_file(host, site):
+    about = json.loads(site.https("/about").body)
+    assert about["secret_key_sha256"] == secret_sha(SECRET), "the app does not run with instance/config.py's key"
+
+
+def test_shared_file_is_root_owned_and_readable_by_the_app_group_only(host):
+    shared = host.file(f"/etc/flask/{APP}/instance/config.py")
+    assert (shared.user, shared.group, shared.mode) == ("root", APP, 0o640), (
+        f"config.py is {shared.user}:{shared.group} {oct(shared.mode)}")
+    link = host.file(f"{INSTANCE}/config.py")
+    assert link.is_symlink and link.linked_to == f"/etc/flask/{APP}/instance/config.py"
+    assert host.run(f"runuser -u {APP} -- sh -c 'echo x >> {INSTANCE}/config.py'").rc != 0, (
+        "the app user can write its shared config file")
+
+
+def test_release_links_the_shared_instance_folder(host):
+    link = host.file(f"/srv/{APP}/current/app/instance")
+    assert link.is_symlink and link.linked_to == INSTANCE, "the live release's instance folder is not the shared one"
+
+
+def test_worker_and_timer_run_in_the_sandbox(host):
+    state = release_state(host)
+    worker = state["processes"][f"flask-{APP}-worker.service"]
+    assert worker["active"] == "active" and worker["running_current"], f"worker: {worker}"
+    assert state["timers"][f"flask-{APP}-tick.timer"]["active"] == "active", state["timers"]
+    unit = host.run(f"systemctl show -p User,ProtectSystem,PrivateNetwork,ReadWritePaths flask-{APP}-worker.service").stdout
+    for expected in (f"User={APP}", "ProtectSystem=strict", "PrivateNetwork=yes", f"ReadWritePaths=/srv/{APP}/data"):
+        assert expected in unit, f"the worker's unit lacks {expected}:\n{unit}"
+
+
+def test_timer_fires(host):
+    def count():
+        log = host.file(f"{INSTANCE}/ticks.log")
+        return len(log.content_string.splitlines()) if log.exists else 0
+
+    before = count()
+    wait_for("a new run of the tick timer", lambda: count() > before, timeout=40)
+
+
+def test_note_survives_a_deploy_and_the_worker_follows(host, site, make_release):
+    add_note(site, "written-on-v1")
+    before = worker_status(host)
+    result = deploy(make_release(2))
+    assert result.returncode == 0, result.output[-3000:]
+    page = notes(site)
+    assert page["version"] == "2" and "written-on-v1" in [n["body"] for n in page["notes"]], page
+    status = wait_for("the worker on release 2", lambda: (s := worker_status(host))["version"] == "2" and s)
+    assert status["pid"] != before["pid"] and status["notes"] == 1, status
+    # The release shipped its own instance/ with a file in it: it got the link instead.
+    assert host.file(f"/srv/{APP}/current/app/instance").is_symlink
+    assert host.file(f"{INSTANCE}/flaskr.sqlite").size > 1000, "the release's copy replaced the live database"
+
+
+def test_timer_runs_the_new_release(host):
+    wait_for("a tick from release 2", lambda: host.file(f"{INSTANCE}/ticks.log").content_string.splitlines()[-1]
+             .endswith(" 2"), timeout=40)
+
+
+def test_note_survives_a_rollback_and_the_worker_goes_back(host, site):
+    add_note(site, "written-on-v2")
+    result = rollback()
+    assert result.returncode == 0, result.output[-3000:]
+    page = notes(site)
+    assert page["version"] != "2", page
+    assert [n["body"] for n in page["notes"]] == ["written-on-v1", "written-on-v2"], page
+    wait_for("the worker back on the earlier release", lambda: worker_status(host)["version"] != "2")
+
+
+def test_release_whose_release_command_fails_never_goes_live(host, site, load, make_release):
+    before = release_state(host)
+    with load:
+        result = deploy(make_release(3, migration="fail"))
+    assert result.returncode != 0 and result.failed == 1, "a release whose migration failed was deployed"
+    assert "migration 0002 failed" in result.output and "flask --app flaskr migrate" in result.output, (
+        f"the failing command's output is not shown:\n{result.output[-3000:]}")
+    load.assert_no_failure()
+    assert len(set(load.sampler.versions)) == 1, f"versions answered: {load.sampler.versions}"
+    after = release_state(host)
+    assert after["current"] == before["current"] and after["releases"] == before["releases"], (
+        "the refused release changed the releases on disk")
+    assert len(notes(site)["notes"]) == 2
+
+
+def test_notes_survive_a_prune(host, site, make_release):
+    result = deploy(make_release(4), "-e", "flask_release_keep=2")
+    assert result.returncode == 0, result.output[-3000:]
+    state = release_state(host)
+    assert len(state["release_dirs"]) == 2, f"nothing was pruned: {state}"
+    page = notes(site)
+    assert page["version"] == "4" and len(page["notes"]) == 2, page
+
+
+def test_secret_shared_file_is_never_printed(host, site, make_release, tmp_path):
+    new_secret = "rotated-" + os.urandom(8).hex()
+    extra = tmp_path / "secret.json"
+    extra.write_text(json.dumps({"flask_app_shared_files": [
+        {"path": "instance/config.py", "content": f'SECRET_KEY = "{new_secret}"\n'}]}))
+    start = time.time()
+    result = deploy(make_release(4), "-e", f"@{extra}", "-vvv", "--diff")
+    assert result.returncode == 0, result.output[-3000:]
+    assert new_secret not in result.output, "the shared file's content appears in the play's output"
+    journal = host.run(f"journalctl --since=@{int(start)} --no-pager").stdout
+    assert new_secret not in journal, "the shared file's content appears in the journal"
+    # The change restarted the app, which now runs with the new key.
+    about = json.loads(site.https("/about").body)
+    assert about["secret_key_sha256"] == secret_sha(new_secret), "the app kept the old key"
+
+
+BAD_INPUTS = {
+    "a shared path leaving the code directory": ({"flask_app_shared_paths": ["../x"]}, "flask_app_shared_paths item '../x'"),
+    "an absolute shared path": ({"flask_app_shared_paths": ["/var/lib/x"]}, "flask_app_shared_paths item '/var/lib/x'"),
+    "a duplicate shared path": ({"flask_app_shared_paths": ["instance", "instance"]}, "flask_app_shared_paths item 'instance'"),
+    "an empty release command": ({"flask_app_release_commands": [" "]}, "flask_app_release_commands item"),
+    "a process name unfit for a unit": ({"flask_app_processes": [{"name": "my worker", "command": "x"}]},
+                                        'flask_app_processes item "my worker"'),
+    "an invalid calendar": ({"flask_app_timers": [{"name": "tick", "command": "x", "on_calendar": "every tuesday-ish"}]},
+                            "flask_app_timers item 'tick'"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_fails_before_any_change(host, case, tmp_path):
+    variables, message = BAD_INPUTS[case]
+    extra = tmp_path / "bad.json"
+    extra.write_text(json.dumps(variables))
+    result = run_playbook(DEPLOY, "-e", f"@{extra}")
+    assert result.returncode != 0 and result.failed == 1, f"{case} was accepted"
+    assert message in result.output, f"the failure does not name {message!r}:\n{result.output[-2000:]}"
+    assert result.changed == 0, f"{case} failed only after changes:\n{result.output[-2000:]}"
