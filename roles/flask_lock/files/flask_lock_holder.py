@@ -107,17 +107,17 @@ def judge(record, lease):
     if record.get("controller") == mine["controller"] and record.get("boot_id") == mine["boot_id"] and record.get("boot_id"):
         stat = proc_stat(record.get("pid", 0))
         if stat and stat[1] == record.get("pid_start"):
-            return {"state": "running", "reason": f"its run is still going: PID {record['pid']} on {record['controller']}"}
+            return {"state": "running", "reason": f"Its run is still going: PID {record['pid']} on {record['controller']}"}
         return {"state": "stale", "reason": (
-            f"its run (PID {record.get('pid')} on {record.get('controller')}) has ended without releasing "
+            f"Its run (PID {record.get('pid')} on {record.get('controller')}) has ended without releasing "
             "the lock: it was interrupted or killed")}
     age = int(time.time()) - int(record.get("renewed_epoch", record.get("since_epoch", 0)))
     if age > lease:
         return {"state": "stale", "reason": (
-            f"its lease ran out: not renewed for {age} s (flask_lock_lease is {lease} s), and its "
+            f"Its lease ran out: not renewed for {age} s (flask_lock_lease is {lease} s), and its "
             f"controller {record.get('controller')} is not this one, so its process cannot be checked")}
     return {"state": "unknown", "reason": (
-        f"it runs on another controller ({record.get('controller')}), so its process cannot be checked "
+        f"It runs on another controller ({record.get('controller')}), so its process cannot be checked "
         f"from here; its lease has {lease - age} s left")}
 
 
