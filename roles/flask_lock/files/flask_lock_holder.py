@@ -69,7 +69,8 @@ def boot_id():
 
 def ci_job(env):
     """(who, job id, job URL) when a CI system runs us, else None."""
-    if env.get("GITLAB_CI") == "true":
+    # GitLab sets GITLAB_CI=true; gitlab-ci-local sets it false but gives the job's id and URL.
+    if env.get("GITLAB_CI") == "true" or (env.get("CI_JOB_ID") and env.get("CI_JOB_URL")):
         job, url = env.get("CI_JOB_ID", ""), env.get("CI_JOB_URL", "")
         by = env.get("GITLAB_USER_LOGIN", "")
         return f"GitLab CI job {job} {url}".strip() + (f" (started by {by})" if by else ""), job, url
