@@ -13,7 +13,7 @@ DEMO_HOST := flask-demo
 CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image images scanners demo demo-cluster demo-down lint test bench bench-tune
+.PHONY: setup image images scanners ci-tools demo demo-cluster demo-down lint test bench bench-tune
 
 setup:
 	@testbed/bootstrap.sh
@@ -61,10 +61,15 @@ lint: setup
 scanners: setup
 	@testbed/scanners.sh
 
+# What the pipelines scenario runs the CI pipelines with: gitlab-ci-local (npm, pinned
+# for Node.js 20) and rsync, check-jsonschema and zizmor (their own venv, .cache/ci-tools).
+ci-tools: setup
+	@testbed/ci-tools.sh
+
 # Every molecule scenario on Debian 13, and the single-host ones on Debian 12 too,
 # TEST_JOBS at a time (each boots its own hosts).
 TEST_JOBS ?= 2
-test: lint images scanners
+test: lint images scanners ci-tools
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:

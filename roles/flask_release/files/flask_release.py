@@ -8,9 +8,15 @@
     flask-release prune ROOT KEEP [--dry-run]   remove all but the KEEP most recent releases
     flask-release probe (--https HOST:PORT | --unix PATH | --http HOST:PORT) --host NAME
                         [--path /] [--status 200 ...] [--tries 3] [--timeout 15]
+    flask-release record ROOT --action deploy|rollback --result ok|failed|refused --release ID
+                        [--source TEXT] [--who TEXT] [--detail TEXT] [--changed]
+    flask-release history ROOT [--json]         the deploy history, newest last
 
-ROOT holds releases/ID/{app,venv,release.json}, the `current` link and `history`
-(one "TIME ID" line per activation). Every command prints one JSON object.
+ROOT holds releases/ID/{app,venv,release.json}, the `current` link, `history`
+(one "TIME ID" line per activation) and `deploy-history.jsonl` (one JSON record per
+deploy, rollback or refused release: time, app, action, release, source, who,
+result; the last HISTORY_KEEP are kept). Every command but history prints one JSON
+object.
 """
 import argparse
 import http.client
@@ -21,7 +27,11 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
+
+HISTORY_FILE = "deploy-history.jsonl"
+HISTORY_KEEP = 500
 
 
 def releases_dir(root):
@@ -170,6 +180,70 @@ def cmd_prune(args):
     return {"changed": bool(removed), "removed": removed, "kept": sorted(keep - {None})}
 
 
+def deploy_history(root):
+    """The deploy history's records, oldest first (a damaged line is skipped)."""
+    records = []
+    try:
+        with open(os.path.join(root, HISTORY_FILE), encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue
+    except OSError:
+        pass
+    return records
+
+
+def release_origin(root, release):
+    """Where a release came from, as its release.json says (older releases say nothing)."""
+    try:
+        with open(os.path.join(releases_dir(root), release, "release.json"), encoding="utf-8") as handle:
+            return json.load(handle).get("origin", "")
+    except (OSError, ValueError):
+        return ""
+
+
+def cmd_record(args):
+    """Append a record; a successful run that changed nothing is recorded only when the
+    release differs from the last one that went live (so the first deploy is recorded)."""
+    root = args.root
+    past = deploy_history(root)
+    if args.result == "ok" and not args.changed:
+        live = [r for r in past if r.get("result") == "ok"]
+        if live and live[-1].get("release") == args.release:
+            return {"recorded": False}
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "app": os.path.basename(os.path.normpath(root)),
+        "action": args.action,
+        "release": args.release,
+        "source": args.source or release_origin(root, args.release),
+        "who": args.who,
+        "result": args.result,
+        "detail": " ".join(args.detail.split())[:500],
+    }
+    kept = [json.dumps(r, sort_keys=True) for r in past[-(HISTORY_KEEP - 1):]] + [json.dumps(record, sort_keys=True)]
+    os.makedirs(root, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=root, prefix=".deploy-history.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(kept) + "\n")
+    os.chmod(temp, 0o640)
+    os.replace(temp, os.path.join(root, HISTORY_FILE))  # readers see the old file or the new one
+    return {"recorded": True, "record": record}
+
+
+def cmd_history(args):
+    records = deploy_history(args.root)
+    if args.json:
+        return records
+    for r in records:
+        line = (f"{r.get('time', '?')}  {r.get('action', '?'):8}  {r.get('result', '?'):7}  {r.get('release') or '-':12}  "
+                f"{r.get('source') or '-'}  by {r.get('who') or '?'}")
+        print(line + (f"  -- {r['detail']}" if r.get("detail") else ""))
+    return None
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout):
         super().__init__("localhost", timeout=timeout)
@@ -256,10 +330,25 @@ def main():
     probe.add_argument("--status", type=int, action="append")
     probe.add_argument("--tries", type=int, default=3)
     probe.add_argument("--timeout", type=float, default=15)
+    record = sub.add_parser("record")
+    record.add_argument("root")
+    record.add_argument("--action", choices=["deploy", "rollback"], required=True)
+    record.add_argument("--result", choices=["ok", "failed", "refused"], required=True)
+    record.add_argument("--release", default="")
+    record.add_argument("--source", default="")
+    record.add_argument("--who", default="")
+    record.add_argument("--detail", default="")
+    record.add_argument("--changed", action="store_true", help="the release went live or restarted in this run")
+    history_cmd = sub.add_parser("history")
+    history_cmd.add_argument("root")
+    history_cmd.add_argument("--json", action="store_true", help="the records as one JSON list")
     args = parser.parse_args()
-    handler = {"status": cmd_status, "activate": cmd_activate, "prune": cmd_prune, "probe": cmd_probe}[args.command]
-    json.dump(handler(args), sys.stdout)
-    sys.stdout.write("\n")
+    handler = {"status": cmd_status, "activate": cmd_activate, "prune": cmd_prune, "probe": cmd_probe,
+               "record": cmd_record, "history": cmd_history}[args.command]
+    result = handler(args)
+    if result is not None:
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
 
 
 if __name__ == "__main__":
