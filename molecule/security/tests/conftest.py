@@ -19,6 +19,7 @@ def site(host, tmp_path_factory):
 
 
 def live(host):
-    """(gunicorn master PID, release `current` points at) of the running site."""
+    """(gunicorn master PID, release `current` points at, checksum of the environment file
+    systemd starts gunicorn with) of the running site."""
     pid = host.check_output(f"systemctl show -p MainPID --value gunicorn-{APP}.service")
-    return pid, host.check_output(f"readlink /srv/{APP}/current")
+    return pid, host.check_output(f"readlink /srv/{APP}/current"), host.file(f"/etc/flask/{APP}.env").sha256sum

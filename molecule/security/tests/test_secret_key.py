@@ -23,7 +23,9 @@ def with_secret_env(env):
 
 def assert_refused_and_untouched(result, before, host, site):
     assert result.returncode != 0 and result.failed == 1, f"the weak key was deployed:\n{result.output[-3000:]}"
-    assert live(host) == before, "the refused deploy changed the live release or restarted gunicorn"
+    pid, release, env = live(host)
+    assert (pid, release) == before[:2], "the refused deploy changed the live release or restarted gunicorn"
+    assert env == before[2], "the refused key reached the environment file gunicorn restarts with"
     assert site.https("/").body == "secapp\n", "the site stopped serving"
 
 
