@@ -1,6 +1,8 @@
 """Every cookie the app sets reaches the browser with Secure, HttpOnly and SameSite=Lax,
 or stricter where the app chose Strict; an exempt cookie gets Secure only. Read from
 the Set-Cookie lines a browser receives over https."""
+import re
+
 import pytest
 from sitelib import set_cookies
 
@@ -8,7 +10,7 @@ from sitelib import set_cookies
 @pytest.fixture(scope="module")
 def cookies(site):
     found = dict(set_cookies(site.https("/login")))
-    assert {"session", "prefs", "csrf_guard", "ui_state"} <= set(found), f"the app set other cookies: {sorted(found)}"
+    assert {"session", "prefs", "csrf_guard", "ui_state", "lang"} <= set(found), f"the app set other cookies: {sorted(found)}"
     return found
 
 
@@ -22,10 +24,19 @@ def test_cookie_without_flags_gets_secure_httponly_and_lax(cookies):
     assert "secure" in flags and "httponly" in flags and flags.get("samesite") == "Lax", f"prefs cookie: {flags}"
 
 
-def test_cookie_the_app_made_strict_stays_strict(cookies):
+def test_cookie_the_app_made_strict_stays_strict(cookies, host):
+    version = host.package("nginx").version
+    if re.match(r"^(?:\d+:)?1\.(?:1?\d|2[0-2])\.", version):
+        pytest.skip(f"nginx {version} (before 1.23) shows only the first Set-Cookie line of a response to the "
+                    "Strict detection; nginx_cookie_strict covers it there")
     flags = cookies["csrf_guard"]
     assert flags.get("samesite") == "Strict", f"the app's SameSite=Strict was weakened: {flags}"
     assert "secure" in flags and "httponly" in flags, f"csrf_guard cookie: {flags}"
+
+
+def test_cookie_named_strict_gets_strict(cookies):
+    flags = cookies["lang"]
+    assert flags.get("samesite") == "Strict" and "secure" in flags and "httponly" in flags, f"lang cookie: {flags}"
 
 
 def test_exempt_cookie_gets_secure_only(cookies):

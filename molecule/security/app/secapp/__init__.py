@@ -25,6 +25,7 @@ def create_app():
         response.set_cookie("prefs", "dark")
         response.set_cookie("csrf_guard", "g1", samesite="Strict")
         response.set_cookie("ui_state", "open")
+        response.set_cookie("lang", "en")
         return response
 
     @app.route("/account")
