@@ -56,7 +56,7 @@ class Site:
         return context
 
     def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET", body=None, headers=None):
-        """Connect to 127.0.0.1 with SNI `sni`, send Host `host` (and a body); return the response."""
+        """Connect to 127.0.0.1 with SNI `sni`, send Host `host`, `headers` (and a body); return the response."""
         raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
         tls = self.tls_context().wrap_socket(raw, server_hostname=sni)
         conn = http.client.HTTPSConnection(sni, HTTPS_PORT, timeout=10)
@@ -88,3 +88,58 @@ class Site:
         response.body = response.read().decode("utf-8", "replace")
         conn.close()
         return response
+
+
+# What a page that comes from the Werkzeug debugger, or a traceback, carries.
+DEBUGGER_MARKERS = ("Traceback", 'File "', "__debugger__", "Werkzeug Debugger", "debugger.js", "EVALEX", "CONSOLE_MODE")
+DEBUGGER_RESOURCE = "?__debugger__=yes&cmd=resource&f=debugger.js"
+
+
+def debugger_exposure(site, routed_paths, error_requests, leak_texts=()):
+    """Ask the site every way an attacker asks for the Werkzeug debugger; return what leaked.
+
+    routed_paths: paths the app routes (besides /); the debugger's resource is asked for
+    on each of them and on /. error_requests: (method, path, host) tuples that must get a
+    4xx or 5xx; their bodies are scanned for debugger markers and for leak_texts (e.g.
+    the text of an exception the app raises). /console is asked for with the site's
+    name, Host: 127.0.0.1 and Host: localhost (the names Werkzeug 3.0.3 trusts).
+    """
+    markers = DEBUGGER_MARKERS + tuple(leak_texts)
+    leaks = []
+
+    def scan(label, response):
+        found = [marker for marker in markers if marker in response.body]
+        if found:
+            leaks.append(f"{label} answered {response.status} with {found}")
+        if "werkzeug" in (response.getheader("Server") or "").lower():
+            leaks.append(f"{label} answered with Server: {response.getheader('Server')}")
+
+    for path in ("/", *routed_paths):
+        response = site.https(path + DEBUGGER_RESOURCE)
+        if "javascript" in (response.getheader("Content-Type") or ""):
+            leaks.append(f"{path}{DEBUGGER_RESOURCE} served JavaScript")
+        scan(f"GET {path}{DEBUGGER_RESOURCE}", response)
+    for host in (SITE_NAME, "127.0.0.1", "localhost"):
+        response = site.https("/console", host=host)
+        if response.status < 400:
+            leaks.append(f"/console with Host: {host} answered {response.status}, not an error")
+        scan(f"GET /console (Host: {host})", response)
+    for method, path, host in error_requests:
+        response = site.https(path, host=host, method=method)
+        if response.status < 400:
+            leaks.append(f"{method} {path} (Host: {host}) answered {response.status}, not an error")
+        scan(f"{method} {path} (Host: {host})", response)
+    return leaks
+
+
+def set_cookies(response):
+    """Each Set-Cookie line of a response as (name, {attribute lower-cased: value})."""
+    cookies = []
+    for line in response.headers.get_all("Set-Cookie") or []:
+        first, *attributes = [part.strip() for part in line.split(";")]
+        flags = {}
+        for attribute in attributes:
+            key, _, value = attribute.partition("=")
+            flags[key.lower()] = value
+        cookies.append((first.split("=", 1)[0], flags))
+    return cookies

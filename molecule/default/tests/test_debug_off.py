@@ -1,5 +1,6 @@
 """Debug mode is off, in the running process and as seen by an attacker."""
 from conftest import APP
+from sitelib import SITE_NAME, debugger_exposure
 
 LEAKS = ("Traceback", 'File "', "__debugger__", "Werkzeug Debugger", "probe-secret-exception-text")
 
@@ -38,3 +39,12 @@ def test_console_is_404(site):
 def test_no_werkzeug_server_header(site):
     for path in ("/", "/boom", "/console"):
         assert "werkzeug" not in site.https(path).getheader("Server", "").lower()
+
+
+def test_debugger_side_doors_are_shut(site):
+    """The shared probes (sitelib.debugger_exposure): the resource on routed paths,
+    /console under the names Werkzeug trusts, and markers in 4xx/5xx bodies."""
+    errors = [("GET", "/boom", SITE_NAME), ("GET", "/no-such-page", SITE_NAME), ("TRACE", "/", SITE_NAME),
+              ("GET", "/.env", SITE_NAME), ("GET", "/console", "evil.example")]
+    leaks = debugger_exposure(site, ["/whoami", "/powered"], errors, ["probe-secret-exception-text"])
+    assert not leaks, "the debugger leaks:\n" + "\n".join(leaks)

@@ -8,9 +8,11 @@
       Everything the role reads from the host about a release, in one call: whether it is
       complete, whether a live release exists, whether the release has a static folder,
       and the stamp its last passed import check left.
-  check --env-file FILE module:callable   (module:factory() for a factory)
-      Import the app the way gunicorn will and report how it is configured. Run as the
-      app user, from the release's code directory, with the release's own python.
+  check --env-file FILE [--public-keys FILE] module:callable   (module:factory() for a factory)
+      Import the app the way gunicorn will and report how it is configured: debug,
+      testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
+      where it was set). Run as the app user, from the release's code directory, with
+      the release's own python.
   smoke --release DIR --module M --env-file F --user U --group G
         [--path /] [--host NAME] [--status 200 ...] [--timeout 30]
       Start a release under gunicorn on a private socket and ask it for a health URL.
@@ -25,12 +27,13 @@
       with the env file, in a working directory, under the given sandbox properties; stop
       at the first that fails. Reports each command's exit status and output.
 
-Each prints one JSON object and never prints environment values. Only the standard
+Each prints one JSON object and never prints environment values nor the secret key. Only the standard
 library is used, because `check` runs under every release's own interpreter.
 """
 import argparse
 import ast
 import grp
+import hashlib
 import http.client
 import importlib
 import importlib.metadata
@@ -238,6 +241,74 @@ def debug_sources(root):
     return found
 
 
+SECRET_KEY_MIN_BYTES = 24
+PUBLIC_KEY_DIGITS = 12  # digest prefix length in the public key list (testbed/public-keys.py)
+TEXT_SUFFIXES = (".py", ".cfg", ".ini", ".toml", ".json", ".yaml", ".yml", ".env", ".txt")
+
+
+def as_bytes(value):
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return None
+
+
+def public_key_digests(path):
+    if not path:
+        return set()
+    with open(path, encoding="ascii") as handle:
+        return {line.strip() for line in handle if line.strip() and not line.startswith("#")}
+
+
+def key_origins(key, env, root):
+    """Where a key was set, without saying what it is: environment variables that hold
+    it, then file:line of string constants or text lines in the app's code that equal it."""
+    found = [f"environment variable {name}" for name, value in sorted(env.items()) if as_bytes(value) == key]
+    if found:
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in ("venv", "__pycache__"))
+        for filename in sorted(f for f in filenames if f.endswith(TEXT_SUFFIXES) or f == ".env"):
+            path = os.path.join(dirpath, filename)
+            where = os.path.relpath(path, root)
+            try:
+                with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            if filename.endswith(".py"):
+                try:
+                    nodes = ast.walk(ast.parse(text, path))
+                except (SyntaxError, ValueError):
+                    continue
+                found += [f"{where}:{node.lineno}" for node in nodes
+                          if isinstance(node, ast.Constant) and as_bytes(node.value) == key]
+            else:
+                needle = key.decode("utf-8", "surrogateescape")
+                found += [f"{where}:{number}" for number, line in enumerate(text.splitlines(), 1) if needle in line]
+    return found
+
+
+def secret_key_problems(config, env, root, digests):
+    """SECRET_KEY (and SECRET_KEY_FALLBACKS) that is too short or publicly known."""
+    keys = [("SECRET_KEY", config.get("SECRET_KEY"))]
+    keys += [(f"SECRET_KEY_FALLBACKS[{i}]", value) for i, value in enumerate(config.get("SECRET_KEY_FALLBACKS") or [])]
+    problems = []
+    for name, value in keys:
+        key = as_bytes(value)
+        if not key:  # no key: the app signs nothing
+            continue
+        if len(key) < SECRET_KEY_MIN_BYTES:
+            why = f"it is shorter than {SECRET_KEY_MIN_BYTES} bytes"
+        elif hashlib.sha256(key).hexdigest()[:PUBLIC_KEY_DIGITS] in digests:
+            why = "it is a publicly known key (in flask-unsign's wordlist)"
+        else:
+            continue
+        problems.append({"name": name, "why": why, "where": key_origins(key, env, root)})
+    return problems
+
+
 def load_app(spec):
     module_name, _, attr = spec.partition(":")
     is_factory = attr.endswith("()")
@@ -247,7 +318,8 @@ def load_app(spec):
 
 
 def cmd_check(args):
-    os.environ.update(read_env_file(args.env_file))
+    env = read_env_file(args.env_file)
+    os.environ.update(env)
     sources = debug_sources(os.getcwd())
     sys.path.insert(0, os.getcwd())
     app = load_app(args.spec)
@@ -266,6 +338,8 @@ def cmd_check(args):
         "werkzeug": werkzeug,
         "flask_debug_env": os.environ.get("FLASK_DEBUG"),
         "debug_sources": sources,
+        "secret_key_set": bool(config.get("SECRET_KEY")),
+        "secret_key_problems": secret_key_problems(config, env, os.getcwd(), public_key_digests(args.public_keys)),
     }
 
 
@@ -354,6 +428,7 @@ def main():
     state.add_argument("--static-dir", required=True)
     check = sub.add_parser("check")
     check.add_argument("--env-file", required=True)
+    check.add_argument("--public-keys", default="")
     check.add_argument("spec")
     smoke = sub.add_parser("smoke")
     smoke.add_argument("--release", required=True)

@@ -4,10 +4,14 @@ Usage: python3 - [--max-ports N] [--timeout SECONDS] [--host-header NAME] < flas
 Reads /proc (command lines, the debug variables of each environment, listening TCP
 sockets and the processes holding them) and sends a few GET requests to local
 listening ports, on loopback or on the host's own bound addresses only. Writes nothing;
-prints one JSON object. Prints no environment value except FLASK_DEBUG and FLASK_ENV.
+prints one JSON object. Prints no environment value except FLASK_DEBUG, FLASK_ENV and
+WERKZEUG_DEBUG_PIN=off; of a secret key variable it prints only its name and what is
+wrong with it (too short, or publicly known: the role puts the SHA-256 prefixes of
+flask-unsign's wordlist in PUBLIC_KEY_DIGESTS before this text).
 Runs on Python 3.6 and later.
 """
 import argparse
+import hashlib
 import http.client
 import ipaddress
 import json
@@ -18,7 +22,11 @@ import socket
 import ssl
 import sys
 
-DEBUG_VARS = ("FLASK_DEBUG", "FLASK_ENV")
+DEBUG_VARS = ("FLASK_DEBUG", "FLASK_ENV", "WERKZEUG_DEBUG_PIN")
+# Variables that hold a Flask secret key: SECRET_KEY, FLASK_SECRET_KEY, MYAPP_SECRET_KEY.
+SECRET_KEY_VAR = re.compile(r"(^|_)SECRET_KEY$")
+SECRET_KEY_MIN_BYTES = 24
+PUBLIC_KEYS = frozenset(globals().get("PUBLIC_KEY_DIGESTS", ()))
 # Set by Werkzeug's reloader in the process that serves.
 RELOADER_VARS = ("WERKZEUG_RUN_MAIN", "WERKZEUG_SERVER_FD")
 PYTHON_SERVERS = {"gunicorn", "uwsgi", "uvicorn", "hypercorn", "waitress-serve", "daphne", "flask"}
@@ -82,6 +90,23 @@ def debug_settings(env):
         found.append("FLASK_DEBUG=" + (value if re.match(r"^[\w.-]{1,16}$", value) else "<set>"))
     if env.get("FLASK_ENV") == "development":
         found.append("FLASK_ENV=development")
+    # The debugger without its PIN: anyone who reaches it runs code.
+    if env.get("WERKZEUG_DEBUG_PIN", "").lower() == "off":
+        found.append("WERKZEUG_DEBUG_PIN=off")
+    return found
+
+
+def weak_secret_keys(secrets):
+    """Names of secret key variables that are too short or publicly known, with the reason."""
+    found = []
+    for name, value in sorted(secrets.items()):
+        key = value.encode("utf-8", "surrogateescape")
+        if not key:
+            continue
+        if len(key) < SECRET_KEY_MIN_BYTES:
+            found.append("%s shorter than %d bytes" % (name, SECRET_KEY_MIN_BYTES))
+        elif hashlib.sha256(key).hexdigest()[:12] in PUBLIC_KEYS:
+            found.append("%s publicly known" % name)
     return found
 
 
@@ -103,13 +128,15 @@ def processes():
             continue
         argv = [arg.decode("utf-8", "replace") for arg in raw.rstrip(b"\0").split(b"\0")]
         environ = read("/proc/%d/environ" % pid)
-        env = {}
+        env, secrets = {}, {}
         if environ is None:
             unreadable += 1
         for item in (environ or b"").split(b"\0"):
-            key, _, value = item.decode("utf-8", "replace").partition("=")
+            key, _, value = item.decode("utf-8", "surrogateescape").partition("=")
             if key in DEBUG_VARS + RELOADER_VARS:
                 env[key] = value
+            elif SECRET_KEY_VAR.search(key):
+                secrets[key] = value
         try:
             exe = os.path.basename(os.readlink("/proc/%d/exe" % pid)).replace(" (deleted)", "")
         except OSError:
@@ -129,6 +156,7 @@ def processes():
             "python": is_python(exe) or is_python(argv0) or argv0 in PYTHON_SERVERS,
             "dev_server": dev_server_reasons(argv, env),
             "debug": debug_settings(env),
+            "weak_keys": weak_secret_keys(secrets),
         }
     return found, unreadable
 
@@ -286,6 +314,10 @@ def process_findings(procs):
         if proc["debug"]:
             findings.append({"kind": "debug env", "pids": [pid], "where": where, "detail": " ".join(proc["debug"]),
                              "summary": "%s in pid %d (%s)" % (" ".join(proc["debug"]), pid, where)})
+        if proc["weak_keys"]:
+            detail = "; ".join(proc["weak_keys"])
+            findings.append({"kind": "weak key", "pids": [pid], "where": where, "detail": detail,
+                             "summary": "weak secret key in pid %d (%s): %s" % (pid, where, detail)})
     return findings
 
 
@@ -303,7 +335,7 @@ def main():
     results, not_probed, found = port_findings(ports, procs, args)
     findings += found + process_findings(procs)  # after the probes, which add dev server reasons
 
-    rank = {"debugger": 0, "dev server": 1, "debug env": 2, "public listener": 3}
+    rank = {"debugger": 0, "dev server": 1, "debug env": 2, "weak key": 3, "public listener": 4}
     findings.sort(key=lambda f: (rank[f["kind"]], f["pids"]))
     named = sorted({pid for finding in findings for pid in finding["pids"]})
     json.dump({
