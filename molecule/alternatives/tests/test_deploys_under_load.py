@@ -1,0 +1,54 @@
+"""waitress has no graceful reload; a deploy and a rollback under load still fail no
+request: the socket unit keeps the listener while the launcher finishes the requests in
+flight. The load and its bounds are the releases scenario's (hey plus a sampler)."""
+import importlib.util
+import json
+import os
+import shutil
+
+import pytest
+
+from conftest import APP, APP_UNIT, PROJECT, run_playbook
+
+_spec = importlib.util.spec_from_file_location(
+    "releases_load", os.path.join(PROJECT, "molecule", "releases", "tests", "conftest.py"))
+releases_load = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(releases_load)
+
+PROBE = os.path.join(PROJECT, "molecule", "shared", "apps", "probe")
+WEBSERVERS = os.path.join(PROJECT, "playbooks", "webservers.yml")
+DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")
+ROLLBACK = os.path.join(PROJECT, "playbooks", "rollback.yml")
+# The load comes from one address: Apache's per-client limit is lifted while it runs.
+NO_LIMIT = ("-e", "apache_limit_req_rate=0")
+
+
+def release_state(host):
+    return json.loads(host.check_output(f"flask-release status /srv/{APP} --unit {APP_UNIT}"))
+
+
+@pytest.fixture(scope="module")
+def unlimited(host):
+    result = run_playbook(WEBSERVERS, *NO_LIMIT)
+    assert result.failed == 0, f"lifting the rate limit failed:\n{result.output[-3000:]}"
+    yield
+    result = run_playbook(WEBSERVERS)
+    assert result.failed == 0, f"restoring the rate limit failed:\n{result.output[-3000:]}"
+
+
+def test_deploy_and_rollback_under_load_fail_no_request(host, site, unlimited, tmp_path):
+    version2 = tmp_path / "probe-v2"
+    shutil.copytree(PROBE, version2)
+    (version2 / "VERSION").write_text("2\n")
+    before = release_state(host)["current"]
+    with releases_load.Load(site.ca_file) as load:
+        deployed = run_playbook(DEPLOY, "-e", f"flask_app_source_dir={version2}")
+        assert deployed.failed == 0, f"the deploy failed:\n{deployed.output[-3000:]}"
+        after_deploy = release_state(host)
+        rolled = run_playbook(ROLLBACK)
+        assert rolled.failed == 0, f"the rollback failed:\n{rolled.output[-3000:]}"
+    assert after_deploy["current"] != before and after_deploy["running_current"], (
+        f"the deploy did not make a new release live: {after_deploy}")
+    state = release_state(host)
+    assert state["current"] == before and state["running_current"], f"the rollback did not go back: {state}"
+    load.assert_no_failure()
