@@ -11,6 +11,9 @@ APP = os.environ.get("SITE_APP", "probe")
 HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "18080"))
 HTTPS_PORT = int(os.environ.get("SITE_HTTPS_PORT", "18443"))
 SITE_NAME = "localhost"
+# The app's service and the proxy in front, where a scenario runs other than gunicorn and nginx.
+APP_UNIT = os.environ.get("SITE_APP_UNIT", f"gunicorn-{APP}.service")
+PROXY = os.environ.get("SITE_PROXY", "nginx")
 PROJECT = os.environ.get(
     "MOLECULE_PROJECT_DIRECTORY", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 )

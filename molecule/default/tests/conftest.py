@@ -5,7 +5,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
-from sitelib import APP, HTTP_PORT, HTTPS_PORT, INVENTORY, PROJECT, SITE_NAME, Site, run_playbook  # noqa: E402,F401
+from sitelib import APP, APP_UNIT, HTTP_PORT, HTTPS_PORT, INVENTORY, PROJECT, PROXY, SITE_NAME, Site, run_playbook  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def site(host, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gunicorn_master(host):
-    """PID of the gunicorn master, as systemd tracks it."""
-    pid = host.check_output(f"systemctl show -p MainPID --value gunicorn-{APP}.service")
-    assert pid not in ("", "0"), f"gunicorn-{APP}.service has no main process"
+    """PID of the gunicorn master (or the app server of SITE_APP_UNIT), as systemd tracks it."""
+    pid = host.check_output(f"systemctl show -p MainPID --value {APP_UNIT}")
+    assert pid not in ("", "0"), f"{APP_UNIT} has no main process"
     return int(pid)

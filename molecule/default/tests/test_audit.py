@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import APP, PROJECT, run_playbook
+from conftest import APP, PROJECT, PROXY, run_playbook
 
 AUDIT = os.path.join(PROJECT, "playbooks", "audit.yml")
 APP_MODULE = os.environ.get("SITE_APP_MODULE", f"{APP}:app")
@@ -76,7 +76,7 @@ def test_audit_of_our_stack_is_clean():
     assert result.returncode == 0 and result.failed == 0, f"the audit failed our stack:\n{result.output[-3000:]}"
     assert result.changed == 0, f"the audit changed the host:\n{result.output[-3000:]}"
     assert "CLEAN, nothing exposed" in result.stdout, f"the table does not say clean:\n{result.output[-3000:]}"
-    assert re.search(r"^\s*443\s+https\s+nginx\s", result.stdout, re.M), "the HTTPS port was not probed over TLS"
+    assert re.search(rf"^\s*443\s+https\s+{PROXY}\S*\s", result.stdout, re.M), "the HTTPS port was not probed over TLS"
 
 
 def test_audit_fails_host_running_debug_dev_server(exposed_audit):

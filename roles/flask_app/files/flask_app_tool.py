@@ -4,19 +4,20 @@
   layout --spec JSON
       Which parts of the app's layout differ from the spec (user, group, directories
       with owner, group and mode), so the role's tasks act only on those.
-  state --root DIR --release ID --static-dir NAME
+  state --root DIR --release ID --static-dir NAME [--server-dist NAME]
       Everything the role reads from the host about a release, in one call: whether it is
       complete, whether a live release exists, whether the release has a static folder,
-      and the stamp its last passed import check left.
+      the stamp its last passed import check left, and whether the live release's
+      virtualenv holds the WSGI server's distribution (false after a change of server).
   check --env-file FILE [--public-keys FILE] module:callable   (module:factory() for a factory)
-      Import the app the way gunicorn will and report how it is configured: debug,
+      Import the app the way its WSGI server will and report how it is configured: debug,
       testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
       where it was set). Run as the app user, from the release's code directory, with
       the release's own python.
   smoke --release DIR --module M --env-file F --user U --group G
-        [--path /] [--host NAME] [--status 200 ...] [--timeout 30]
-      Start a release under gunicorn on a private socket and ask it for a health URL.
-      Runs as root; gunicorn runs as the app user with only the env file's variables, so
+        [--server gunicorn|waitress] [--path /] [--host NAME] [--status 200 ...] [--timeout 30]
+      Start a release under its WSGI server on a private socket and ask it for a health URL.
+      Runs as root; the server runs as the app user with only the env file's variables, so
       no secret ever appears on a command line.
   share --spec JSON [--dry-run]
       Link the shared paths (directories under the data directory, created when missing)
@@ -32,6 +33,7 @@ library is used, because `check` runs under every release's own interpreter.
 """
 import argparse
 import ast
+import glob
 import grp
 import hashlib
 import http.client
@@ -98,6 +100,9 @@ def cmd_state(args):
         "checked": checked,
         "current": os.path.basename(os.readlink(os.path.join(args.root, "current")).rstrip("/"))
         if os.path.islink(os.path.join(args.root, "current")) else None,
+        "current_has_server": not args.server_dist or bool(glob.glob(os.path.join(
+            args.root, "current", "venv", "lib", "python3*", "site-packages",
+            args.server_dist.lower().replace("-", "_") + "-*.dist-info"))),
     }
 
 
@@ -360,24 +365,30 @@ def cmd_smoke(args):
     user, group = pwd.getpwnam(args.user), grp.getgrnam(args.group)
     workdir = tempfile.mkdtemp(prefix="flask-smoke-")
     os.chown(workdir, user.pw_uid, group.gr_gid)
-    sock_path = os.path.join(workdir, "gunicorn.sock")
-    config = os.path.join(workdir, "gunicorn.conf.py")
-    with open(config, "w", encoding="utf-8") as handle:
-        handle.write(
-            f"bind = [{('unix:' + sock_path)!r}]\n"
-            "workers = 1\n"
-            f"chdir = {os.path.join(args.release, 'app')!r}\n"
-            "worker_tmp_dir = '/dev/shm'\n"
-            "control_socket_disable = True\n"
-            "errorlog = '-'\n"
-            "loglevel = 'warning'\n"
-        )
+    sock_path = os.path.join(workdir, args.server + ".sock")
+    if args.server == "waitress":
+        target = args.module.removesuffix("()")
+        command = [os.path.join(args.release, "venv", "bin", "waitress-serve"), "--unix-socket", sock_path,
+                   "--unix-socket-perms", "600", "--threads", "1", *(["--call"] if args.module.endswith("()") else []),
+                   target]
+    else:
+        config = os.path.join(workdir, "gunicorn.conf.py")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(
+                f"bind = [{('unix:' + sock_path)!r}]\n"
+                "workers = 1\n"
+                f"chdir = {os.path.join(args.release, 'app')!r}\n"
+                "worker_tmp_dir = '/dev/shm'\n"
+                "control_socket_disable = True\n"
+                "errorlog = '-'\n"
+                "loglevel = 'warning'\n"
+            )
+        command = [os.path.join(args.release, "venv", "bin", "gunicorn"), "--config", config, args.module]
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
     env.update(read_env_file(args.env_file))
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
-        [os.path.join(args.release, "venv", "bin", "gunicorn"), "--config", config, args.module],
-        cwd=os.path.join(args.release, "app"), env=env, user=user.pw_uid, group=group.gr_gid,
+        command, cwd=os.path.join(args.release, "app"), env=env, user=user.pw_uid, group=group.gr_gid,
         extra_groups=[], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -386,9 +397,9 @@ def cmd_smoke(args):
     try:
         while not os.path.exists(sock_path):
             if proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with status {proc.returncode} before listening")
+                raise RuntimeError(f"{args.server} exited with status {proc.returncode} before listening")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not listen within {args.timeout:.0f} s")
+                raise RuntimeError(f"{args.server} did not listen within {args.timeout:.0f} s")
             time.sleep(0.1)
         conn = UnixHTTPConnection(sock_path, max(deadline - time.monotonic(), 1))
         try:
@@ -426,6 +437,7 @@ def main():
     state.add_argument("--root", required=True)
     state.add_argument("--release", required=True)
     state.add_argument("--static-dir", required=True)
+    state.add_argument("--server-dist", default="")
     check = sub.add_parser("check")
     check.add_argument("--env-file", required=True)
     check.add_argument("--public-keys", default="")
@@ -436,6 +448,7 @@ def main():
     smoke.add_argument("--env-file", required=True)
     smoke.add_argument("--user", required=True)
     smoke.add_argument("--group", required=True)
+    smoke.add_argument("--server", choices=["gunicorn", "waitress"], default="gunicorn")
     smoke.add_argument("--path", default="/")
     smoke.add_argument("--host", default="localhost")
     smoke.add_argument("--status", type=int, action="append")

@@ -1,0 +1,1 @@
+../../default/tests/test_debug_off.py
