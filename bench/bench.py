@@ -159,6 +159,7 @@ def host_info(hosts, app):
         echo "nginx_workers=$(ps -C nginx -o args= | grep -c 'worker process')"
         echo "wrk=$(wrk -v 2>&1 | head -1)"
         echo "host_cores=$(nproc)"
+        echo "host_os=$(. /etc/os-release && echo "$PRETTY_NAME")"
         # TLS resumption as a browser gets it: a second connection offers the first one's session.
         tls="openssl s_client -connect localhost:443 -servername localhost -ign_eof"
         req='GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
@@ -288,7 +289,8 @@ def markdown(result):
         "# Benchmark results", "",
         f"Run {result['date']} in {result['duration_s']:.0f} s on {m['cpu']}, {m['cores']} cores, "
         f"{m['memory_gib']} GiB, {m['os']}, kernel {m['kernel']} (load average {m['load_average_at_start']} "
-        "at the start). Hosts: podman containers on that machine, sharing its cores.", "",
+        f"at the start). Hosts: podman containers on that machine running Debian {result.get('hosts_debian', '?')} "
+        f"({info.get('host_os', '?')}), sharing its cores.", "",
     ]
     if result.get("serving"):
         lines += [
@@ -364,7 +366,9 @@ def main():
     app = app_name()
     code = fresh_app()
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-              "machine": machine(), "seconds_per_point": args.seconds, "runs_per_point": args.runs}
+              "machine": machine(), "hosts_debian": os.environ.get("DEBIAN", "13"),
+              "seconds_per_point": args.seconds, "runs_per_point": args.runs}
+    log(f"bench hosts run Debian {result['hosts_debian']} (make bench DEBIAN=12 for Debian 12)")
     fresh_one = None
     if args.only != "serving":
         result["provisioning"] = provisioning(hosts, code)

@@ -93,3 +93,25 @@ def test_drift_is_repaired_by_the_next_run(site, host):
     again = run_play()
     assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
     assert site.https("/").body == "Hello, World!"
+
+
+def test_unsupported_release_is_refused_before_any_change(serving, host):
+    """The host claims Debian 11 (the files Ansible reads its release from): the play
+    must stop before any role changes anything, naming what it found."""
+    host.check_output(
+        "cp -a /etc/debian_version /root/debian_version.orig && cp /etc/os-release /root/os-release.orig && "
+        "echo 11.11 >/etc/debian_version && rm /etc/os-release && "
+        "sed -e 's/^VERSION_ID=.*/VERSION_ID=\"11\"/' -e 's/^VERSION=.*/VERSION=\"11 (bullseye)\"/' "
+        "-e 's/^VERSION_CODENAME=.*/VERSION_CODENAME=bullseye/' -e 's/^PRETTY_NAME=.*/PRETTY_NAME=\"Debian 11\"/' "
+        "/root/os-release.orig >/etc/os-release"
+    )
+    try:
+        result = run_play()
+    finally:
+        host.check_output(
+            "cp -a /root/debian_version.orig /etc/debian_version && "
+            "rm /etc/os-release && ln -s ../usr/lib/os-release /etc/os-release"
+        )
+    assert result.returncode != 0 and result.failed == 1, "a Debian 11 host was accepted"
+    assert "runs Debian 11" in result.output and "supports Debian 12 and 13 only" in result.output, result.output[-3000:]
+    assert result.changed == 0, f"the refused host was changed:\n{result.output[-3000:]}"
