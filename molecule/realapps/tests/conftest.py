@@ -39,7 +39,8 @@ def rollback(*args):
 
 
 def run_command(command, *args):
-    return run_playbook(RUN, "-e", f"flask_run_command={command}", *args)
+    # JSON: key=value extra vars would split the command at its spaces.
+    return run_playbook(RUN, "-e", json.dumps({"flask_run_command": command}), *args)
 
 
 def secret_sha(secret):
