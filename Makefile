@@ -52,6 +52,8 @@ lint: setup
 	yamllint --strict .
 	ansible-lint
 	@mkdir -p .cache
+	@ansible-docsmith validate . --strict >.cache/docsmith-check.log 2>&1 \
+		|| { cat .cache/docsmith-check.log; echo "a spec disagrees with its defaults file (above): fix one of them"; exit 1; }
 	@ansible-docsmith generate . --check >.cache/docsmith-check.log 2>&1 \
 		|| { cat .cache/docsmith-check.log; echo "role docs drifted from meta/argument_specs.yml: run make docs"; exit 1; }
 	@echo "role READMEs and defaults match their specs"
