@@ -13,7 +13,7 @@ DEMO_HOST := flask-demo
 CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image images scanners ci-tools demo demo-cluster demo-down lint test bench bench-tune
+.PHONY: setup image images scanners ci-tools importer docs changelog collection demo demo-cluster demo-down lint test bench bench-tune
 
 setup:
 	@testbed/bootstrap.sh
@@ -51,11 +51,37 @@ demo-down:
 lint: setup
 	yamllint --strict .
 	ansible-lint
+	@mkdir -p .cache
+	@ansible-docsmith validate . --strict >.cache/docsmith-check.log 2>&1 \
+		|| { cat .cache/docsmith-check.log; echo "a spec disagrees with its defaults file (above): fix one of them"; exit 1; }
+	@ansible-docsmith generate . --check >.cache/docsmith-check.log 2>&1 \
+		|| { cat .cache/docsmith-check.log; echo "role docs drifted from meta/argument_specs.yml: run make docs"; exit 1; }
+	@echo "role READMEs and defaults match their specs"
+	antsibull-changelog lint
 	@for playbook in $(PLAYBOOKS); do \
 		for inventory in inventories/*/; do \
 			ansible-playbook --syntax-check -i $$inventory $$playbook >/dev/null || exit 1; \
 		done; \
 	done; echo "syntax check passed: $(PLAYBOOKS)"
+
+# Every role's README variable section and defaults comments, from its meta/argument_specs.yml.
+docs: setup
+	ansible-docsmith generate .
+
+# CHANGELOG.md from changelogs/: add a fragment to changelogs/fragments/ first (README).
+changelog: setup
+	antsibull-changelog lint
+	antsibull-changelog generate
+
+# The collection tarball, .cache/collection/flaskops-production-VERSION.tar.gz, checked by
+# galaxy-importer (Galaxy's own checks, in a venv of its own).
+collection: setup importer
+	@mkdir -p .cache/collection
+	ansible-galaxy collection build --force --output-path .cache/collection .
+	testbed/importer.sh .cache/collection/flaskops-production-*.tar.gz
+
+importer:
+	@testbed/importer.sh
 
 # The outside tools the tests grade the site with: testssl.sh, the HTTP Observatory.
 scanners: setup
@@ -69,7 +95,7 @@ ci-tools: setup
 # Every molecule scenario on Debian 13, and the single-host ones on Debian 12 too,
 # TEST_JOBS at a time (each boots its own hosts).
 TEST_JOBS ?= 2
-test: lint images scanners ci-tools
+test: lint images scanners ci-tools importer
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:
