@@ -29,7 +29,8 @@ run() {
   local name=${1%%:*} release=${1#*:} start rc log
   log=$logs/$name-debian$release.log
   start=$SECONDS
-  DEBIAN=$release molecule test -s "$name" >"$log" 2>&1
+  # The lock keeps another checkout's run of the same scenario (same hosts and ports) out.
+  DEBIAN=$release flock "/tmp/scenario-$name.lock" molecule test -s "$name" >"$log" 2>&1
   rc=$?
   printf '%-10s Debian %-3s %s in %dm%02ds\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
     $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
