@@ -81,7 +81,12 @@ up() {
   # them at every boot, once systemd is up (early in boot /tmp may not exist yet).
   if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
     podman cp /usr/local/share/ca-certificates/. "$name:/usr/local/share/ca-certificates/"
-    out=$(podman exec "$name" update-ca-certificates 2>&1) || die "$name: update-ca-certificates: $out"
+    # Retried: on a loaded machine it has failed once without saying why.
+    for i in 1 2 3; do
+      out=$(podman exec "$name" update-ca-certificates 2>&1) && break
+      ((i < 3)) || die "$name: update-ca-certificates: $out"
+      sleep 2
+    done
   fi
 
   for i in $(seq 30); do
