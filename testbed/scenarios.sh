@@ -72,7 +72,7 @@ done
 passed=0 failures=0
 for run in "${runs[@]}"; do
   log=$logs/${run%%:*}-debian${run#*:}.log
-  line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -n 1)
+  line=$(grep -aoE '=+ [0-9]+ (passed|failed|errors?)[^=]* in [0-9.]+s' "$log" | tail -n 1)
   p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
   f=$(( $(grep -oE '[0-9]+ (failed|error)' <<<"$line" | grep -oE '[0-9]+' | paste -sd+ - || echo 0) + 0 ))
   [[ " ${failed[*]} " == *" $run "* ]] && ((f == 0)) && f=1
