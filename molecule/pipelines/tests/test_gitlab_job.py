@@ -36,6 +36,6 @@ def test_deploy_job_fails_when_the_host_key_does_not_match(gitlab_project, tmp_p
                                                    "playbooks/deploy.yml")
     assert returncode != 0, f"the job ran against a host whose key does not match:\n{output[-3000:]}"
     assert "Host key verification failed" in output, f"the failure is not the host key check:\n{output[-3000:]}"
-    assert "ok=0" in output and "changed=0" in output, f"the job did something on the host:\n{output[-3000:]}"
+    assert "changed=0" in output and "unreachable=1" in output, f"the job did something on the host:\n{output[-3000:]}"
     assert history() == before, "the refused job left a record: it reached the host"
 
