@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 # Every scenario runs on Debian 13; the ones that exercise the whole single-host stack
 # also run on Debian 12. Longest first, so the short ones fill the gaps at the end.
-MATRIX=(default:13 cluster:13 releases:13 default:12 releases:12 acme:13)
+MATRIX=(alternatives:13 default:13 realapps:13 default:12 cluster:13 releases:13 releases:12
+        collection:13 pipelines:13 security:13 acme:13)
 
 jobs=2
 if [[ ${1:-} == -j ]]; then jobs=${2:?}; shift 2; fi
