@@ -58,10 +58,11 @@ while ((${#queue[@]})); do
   next=-1
   for i in "${!queue[@]}"; do busy "${queue[i]}" || { next=$i; break; }; done
   if ((next < 0)); then wait_one; continue; fi
-  run "${queue[next]}" &
-  pids[$!]=${queue[next]}
+  item=${queue[next]}
   unset "queue[next]"
   queue=("${queue[@]}")
+  run "$item" &
+  pids[$!]=$item
 done
 while ((${#pids[@]})); do wait_one; done
 
