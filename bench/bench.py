@@ -3,11 +3,13 @@
 
 Serving: the hello-world app under the Flask development server, gunicorn alone, the
 full stack (nginx TLS -> gunicorn) and nginx answering by itself over TLS, loaded by wrk
-at each concurrency. Provisioning: a fresh converge, a second (idempotent) run and a
+at each concurrency; and the alternatives, each on a bench host of its own converged in
+the same run: waitress alone, nginx TLS -> waitress, Apache TLS -> gunicorn. Provisioning: a fresh converge, a second (idempotent) run and a
 code-only deploy, against a floor (the same apt and pip installs by hand), and the
 converge time of 1, 2 and 4 hosts. Writes bench/results/bench.{json,md,png}.
 """
 import argparse
+import concurrent.futures
 import datetime
 import json
 import os
@@ -28,13 +30,26 @@ RESULTS = BENCH / "results"
 INVENTORY = BENCH / "inventory"
 KEY = ROOT / ".testbed" / "id_ed25519"
 CONCURRENCY = [1, 16, 64, 256]
-# (key, label, URL on the bench host). The order is the order of the table and chart.
+# (key, label, URL on its host, host: "main" or a key of ALTERNATIVES). The order is the
+# order of the table and chart.
 SETUPS = [
-    ("devserver", "Flask development server (app.run)", "http://127.0.0.1:5000/"),
-    ("gunicorn", "gunicorn alone (loopback TCP)", "http://127.0.0.1:8001/"),
-    ("stack", "nginx TLS -> gunicorn (full stack)", "https://localhost:443/"),
-    ("static", "nginx TLS, return 200 (ceiling)", "https://localhost:8443/"),
+    ("devserver", "Flask development server (app.run)", "http://127.0.0.1:5000/", "main"),
+    ("gunicorn", "gunicorn alone (loopback TCP)", "http://127.0.0.1:8001/", "main"),
+    ("stack", "nginx TLS -> gunicorn (full stack)", "https://localhost:443/", "main"),
+    ("static", "nginx TLS, return 200 (ceiling)", "https://localhost:8443/", "main"),
+    ("waitress", "waitress alone (loopback TCP)", "http://127.0.0.1:8002/", "waitress"),
+    ("waitress_stack", "nginx TLS -> waitress", "https://localhost:443/", "waitress"),
+    ("apache_stack", "Apache TLS -> gunicorn", "https://localhost:443/", "apache"),
 ]
+# The alternatives' hosts: (index in bench/inventory, what site.yml gets on top of the
+# inventory). Each is converged in the same run as the main host, so that all setups
+# can be measured in the same interleaved rounds.
+ALTERNATIVES = {
+    "waitress": (1, {"flask_app_wsgi_server": "waitress"}),
+    "apache": (2, {"flask_proxy": "apache"}),
+}
+# `--only alternatives`: the new setups and the two they are compared with.
+ALTERNATIVE_SETUPS = ["gunicorn", "stack", "waitress", "waitress_stack", "apache_stack"]
 # What the roles install with apt for this inventory (firewall off): the floor installs the same.
 FLOOR_APT = ["python3-venv", "python3-packaging", "python3-cryptography", "nginx"]
 SSH_OPTS = ["-i", str(KEY), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
@@ -169,9 +184,31 @@ def host_info(hosts, app):
     return dict(line.split("=", 1) for line in hosts.ssh(hosts.main, script).splitlines() if "=" in line)
 
 
-def wrk(hosts, url, concurrency, seconds):
+def alternatives_info(hosts, app, where):
+    """Versions and settings of the alternatives, read on their hosts."""
+    out = {}
+    if "waitress" in where:
+        script = f"""
+            read -r python launcher _ conf <<<"$(systemctl show -p ExecStart --value waitress-{app}.service |
+                sed -n 's/.*argv\\[\\]=\\([^;]*\\) ;.*/\\1/p')"
+            echo "waitress=$($python -c 'import importlib.metadata as m; print(m.version("waitress"))')"
+            echo "waitress_settings=$($python -c 'import json, sys; a = json.load(open(sys.argv[1]))["adjustments"]; \
+                print(";".join(f"{{k}} = {{a[k]}}" for k in ("threads", "connection_limit", "backlog")))' "$conf")"
+        """
+        out.update(line.split("=", 1) for line in hosts.ssh(where["waitress"], script).splitlines() if "=" in line)
+    if "apache" in where:
+        script = """
+            echo "apache=$(apache2ctl -v 2>/dev/null | sed -n 's/^Server version: //p')"
+            echo "apache_mpm=$(apache2ctl -V 2>/dev/null | sed -n 's/^Server MPM: *//p')"
+            echo "apache_disablereuse=$(grep -rhoi 'disablereuse=[a-z]*' /etc/apache2/sites-enabled/ | head -1)"
+        """
+        out.update(line.split("=", 1) for line in hosts.ssh(where["apache"], script).splitlines() if "=" in line)
+    return out
+
+
+def wrk(hosts, host, url, concurrency, seconds):
     threads = 1 if concurrency == 1 else 2
-    line = hosts.ssh(hosts.main, f"wrk -t{threads} -c{concurrency} -d{seconds}s --timeout 2s "
+    line = hosts.ssh(host, f"wrk -t{threads} -c{concurrency} -d{seconds}s --timeout 2s "
                      f"-s /root/bench/report.lua {url}", timeout=seconds + 60).strip().splitlines()[-1]
     raw = json.loads(line)
     errors = {k: raw[k] for k in ("connect", "read", "write", "timeout", "status")}
@@ -196,37 +233,55 @@ def median(samples, concurrency):
     return point
 
 
+LISTENERS = ("devserver", "gunicorn", "waitress")  # started by hostside.sh for the bench
+
+
+def alternative_hosts(hosts, needed):
+    """Boot and converge the hosts of the alternatives `needed`, all in one go."""
+    names = {alt: hosts.names[ALTERNATIVES[alt][0]] for alt in needed}
+    hosts.up(list(names.values()))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+        runs = [pool.submit(playbook, f"converge-{alt}", "site.yml", [name], ALTERNATIVES[alt][1])
+                for alt, name in names.items()]
+        for future in runs:
+            future.result()
+    return names
+
+
 def serving(hosts, app, seconds, setups, runs=3):
     """Every setup listens at once (the idle ones cost nothing); the runs go round robin,
     setup after setup at each concurrency, `runs` rounds. A slow spell of the shared
     machine then hits every setup alike, so the ratios between them hold; each point is
-    the median of its rounds."""
-    main = hosts.main
-    for name in ("hostside.sh", "report.lua"):
-        hosts.put(main, BENCH / name, f"/root/bench/{name}")
-    hosts.ssh(main, f"/root/bench/hostside.sh setup {app}", timeout=300)
-    chosen = [(key, label, url) for key, label, url in SETUPS if key in setups]
-    for key, _, url in chosen:
-        if key in ("devserver", "gunicorn"):
-            hosts.ssh(main, f"/root/bench/hostside.sh start {key} {app}")
-        hosts.ssh(main, f"wrk -t2 -c16 -d2s {url} >/dev/null", timeout=60)  # warm-up, not recorded
-    samples = {key: {c: [] for c in CONCURRENCY} for key, _, _ in chosen}
+    the median of its rounds. The alternatives listen on hosts of their own, booted and
+    converged here, so they take part in the same rounds."""
+    chosen = [setup for setup in SETUPS if setup[0] in setups]
+    where = {"main": hosts.main}
+    where.update(alternative_hosts(hosts, sorted({host for *_, host in chosen} - {"main"})))
+    for host in sorted({where[host] for *_, host in chosen}):
+        for name in ("hostside.sh", "report.lua"):
+            hosts.put(host, BENCH / name, f"/root/bench/{name}")
+        hosts.ssh(host, f"/root/bench/hostside.sh setup {app}", timeout=300)
+    for key, _, url, host in chosen:
+        if key in LISTENERS:
+            hosts.ssh(where[host], f"/root/bench/hostside.sh start {key} {app}")
+        hosts.ssh(where[host], f"wrk -t2 -c16 -d2s {url} >/dev/null", timeout=60)  # warm-up, not recorded
+    samples = {key: {c: [] for c in CONCURRENCY} for key, *_ in chosen}
     for number in range(runs):
         log(f"serving round {number + 1} of {runs}")
         for concurrency in CONCURRENCY:
-            for key, _, url in chosen:
-                samples[key][concurrency].append(wrk(hosts, url, concurrency, seconds))
-    for key, _, _ in chosen:
-        if key in ("devserver", "gunicorn"):
-            hosts.ssh(main, f"/root/bench/hostside.sh stop {key}")
+            for key, _, url, host in chosen:
+                samples[key][concurrency].append(wrk(hosts, where[host], url, concurrency, seconds))
+    for key, _, _, host in chosen:
+        if key in LISTENERS:
+            hosts.ssh(where[host], f"/root/bench/hostside.sh stop {key}")
     out = []
-    for key, label, url in chosen:
+    for key, label, url, host in chosen:
         points = [median(samples[key][c], c) for c in CONCURRENCY]
         for point in points:
-            log(f"{key:9} c={point['concurrency']:<3} {point['rps']:8.0f} req/s  p50 {point['p50_ms']:7.2f} ms"
+            log(f"{key:14} c={point['concurrency']:<3} {point['rps']:8.0f} req/s  p50 {point['p50_ms']:7.2f} ms"
                 f"  p99 {point['p99_ms']:8.2f} ms  errors {point['error_total']}")
-        out.append({"key": key, "label": label, "url": url, "points": points})
-    return out
+        out.append({"key": key, "label": label, "url": url, "host": where[host], "points": points})
+    return out, where
 
 
 def scale(hosts, fresh_one):
@@ -282,6 +337,25 @@ def goals(result):
     return [{"goal": g, "value": round(v, 2), "target": t, "met": m} for g, v, t, m in out]
 
 
+def ratios(result):
+    """Each setup's requests/s as a share of the full stack's, at each concurrency."""
+    base = next((s for s in result["serving"] if s["key"] == "stack"), None)
+    if not base:
+        return []
+    lines = ["### Against the full stack (nginx TLS -> gunicorn): requests/s, and p99 latency, as ratios", "",
+             "| setup | " + " | ".join(f"c={c}" for c in CONCURRENCY) + " |",
+             "|---|" + "---:|" * len(CONCURRENCY)]
+    by_c = {p["concurrency"]: p for p in base["points"]}
+    for setup in result["serving"]:
+        cells = []
+        for p in setup["points"]:
+            b = by_c[p["concurrency"]]
+            cells.append(f"{p['rps'] / b['rps']:.2f}x, p99 {p['p99_ms'] / b['p99_ms']:.2f}x"
+                         + (f" ({p['error_total']} errors)" if p["error_total"] else ""))
+        lines.append(f"| {setup['label']} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def markdown(result):
     m = result["machine"]
     info = result.get("host", {})
@@ -291,6 +365,9 @@ def markdown(result):
         f"{m['memory_gib']} GiB, {m['os']}, kernel {m['kernel']} (load average {m['load_average_at_start']} "
         f"at the start). Hosts: podman containers on that machine running Debian {result.get('hosts_debian', '?')} "
         f"({info.get('host_os', '?')}), sharing its cores.", "",
+        f"The machine is shared: other engineers ran their tests on the same {m['cores']} cores during the run "
+        f"(load average {m['load_average_at_start']} at the start, {result.get('load_average_at_end', '?')} at the "
+        "end). Absolute figures move with that load; compare setups only as ratios within this run.", "",
     ]
     if result.get("serving"):
         lines += [
@@ -301,6 +378,13 @@ def markdown(result):
             f"{info.get('flask', '?')}, {info.get('nginx', '?')} with {info.get('nginx_workers', '?')} workers, "
             f"{info.get('wrk', '')}. A second TLS connection resumes the first one's session: "
             f"{'yes' if info.get('tls_session_resumed', '0') != '0' else '**no**'}.", "",
+        ]
+        alt = result.get("alternatives", {})
+        if alt:
+            lines += [f"Alternatives, each on a bench host of its own ({', '.join(f'{k}: {v}' for k, v in alt['hosts'].items())}"
+                      f"): waitress {alt.get('waitress', '?')} ({alt.get('waitress_settings', '?')}); "
+                      f"{alt.get('apache', '?')}, MPM {alt.get('apache_mpm', '?')}, {alt.get('apache_disablereuse', '?')}.", ""]
+        lines += [
             "| setup | concurrency | requests/s | p50 ms | p99 ms | errors (connect/read/write/timeout/status) |",
             "|---|---:|---:|---:|---:|---|",
         ]
@@ -311,6 +395,7 @@ def markdown(result):
                              f"{p['p99_ms']:.2f} | {p['error_total']} ({e['connect']}/{e['read']}/{e['write']}/"
                              f"{e['timeout']}/{e['status']}) |")
         lines += ["", "![requests/s and p99 latency against concurrency](bench.png)", ""]
+        lines += ratios(result)
     prov = result.get("provisioning")
     if prov:
         floor = prov["floor"]
@@ -354,11 +439,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run (default 5)")
     parser.add_argument("--runs", type=int, default=3, help="wrk runs per point, medians reported (default 3)")
-    parser.add_argument("--only", choices=["serving", "provisioning"],
-                        help="one part, on the bench host as it is; results go to bench/.work/")
-    parser.add_argument("--setups", default=",".join(k for k, _, _ in SETUPS), help="serving setups to run")
+    parser.add_argument("--only", choices=["serving", "provisioning", "alternatives"],
+                        help="one part (alternatives: serving, only gunicorn alone, the full stack and the "
+                             "alternatives); results go to bench/.work/")
+    parser.add_argument("--setups", default=",".join(k for k, *_ in SETUPS), help="serving setups to run")
     parser.add_argument("--keep", action="store_true", help="leave the bench hosts running")
     args = parser.parse_args()
+    if args.only == "alternatives":
+        args.only, args.setups = "serving", ",".join(ALTERNATIVE_SETUPS)
 
     os.chdir(ROOT)
     WORK.mkdir(exist_ok=True)
@@ -378,12 +466,16 @@ def main():
         playbook("converge", "site.yml", [hosts.main])
     if args.only != "provisioning":
         log(f"serving: {args.runs} x {args.seconds} s per point at concurrency {CONCURRENCY}")
-        result["serving"] = serving(hosts, app, args.seconds, args.setups.split(","), args.runs)
+        result["serving"], where = serving(hosts, app, args.seconds, args.setups.split(","), args.runs)
         result["host"] = host_info(hosts, app)
+        alternatives = {alt: name for alt, name in where.items() if alt != "main"}
+        if alternatives:
+            result["alternatives"] = {"hosts": alternatives, **alternatives_info(hosts, app, alternatives)}
     if args.only is None:
         result["scale"] = scale(hosts, fresh_one)
     if not args.keep:
         hosts.down(hosts.names)
+    result["load_average_at_end"] = round(os.getloadavg()[0], 1)
     result["goals"] = goals(result)
     result["duration_s"] = round(time.monotonic() - START)
 

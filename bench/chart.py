@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 STYLE = {"devserver": ("tab:red", "o"), "gunicorn": ("tab:blue", "s"),
-         "stack": ("tab:green", "D"), "static": ("tab:gray", "^")}
+         "stack": ("tab:green", "D"), "static": ("tab:gray", "^"),
+         "waitress": ("tab:purple", "v"), "waitress_stack": ("tab:olive", "P"), "apache_stack": ("tab:orange", "X")}
 
 
 def main(source, target):
@@ -53,7 +54,7 @@ def main(source, target):
     m = result["machine"]
     fig.suptitle(f"Hello world, wrk, {result['date']}: {m['cores']} cores ({m['cpu']})"
                  " - red ring: the point had errors", fontsize=9)
-    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.12, 1, 0.95))
     fig.savefig(target, dpi=110)
 
 

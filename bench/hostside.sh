@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the bench host (bench.py pipes it over SSH): extra listeners that exist only
 # for the bench, set up from what the play deployed, never from hard-coded paths.
-# Usage: hostside.sh setup APP | start devserver|gunicorn APP | stop devserver|gunicorn
+# Usage: hostside.sh setup APP | start devserver|gunicorn|waitress APP | stop devserver|gunicorn|waitress
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -18,6 +18,18 @@ read_unit() {
     echo "bench: cannot read $unit (ExecStart '$argv')" >&2; exit 1; }
 }
 
+# The deployed waitress service: the launcher, its JSON config and the venv.
+read_waitress_unit() {
+  local unit="waitress-$1.service" argv
+  argv=$(systemctl show -p ExecStart --value "$unit" | sed -n 's/.*argv\[\]=\([^;]*\) ;.*/\1/p')
+  read -r PYTHON LAUNCHER _ CONFIG <<<"$argv"     # VENV/bin/python LAUNCHER --config FILE
+  CHDIR=$(systemctl show -p WorkingDirectory --value "$unit")
+  USER_=$(systemctl show -p User --value "$unit")
+  ENVFILE=$(systemctl show -p EnvironmentFiles --value "$unit" | cut -d' ' -f1)
+  [[ -x $PYTHON && -f $LAUNCHER && -f $CONFIG && -d $CHDIR && -n $USER_ ]] || {
+    echo "bench: cannot read $unit (ExecStart '$argv')" >&2; exit 1; }
+}
+
 wait_ok() {  # URL: until it answers 200, at most 30 s
   local i
   for i in $(seq 60); do
@@ -28,10 +40,15 @@ wait_ok() {  # URL: until it answers 200, at most 30 s
 }
 
 # (d) nginx answering by itself over TLS: the same TLS settings (http{} of nginx.conf),
-# certificate and headers as the site, on a loopback port of its own.
+# certificate and headers as the site, on a loopback port of its own. Not on a host
+# whose proxy is Apache.
 setup() {
   local site="/etc/nginx/conf.d/$1.conf"
   apt-get install -y -q wrk curl >/dev/null
+  if [[ ! -f $site ]]; then
+    wait_ok https://localhost:443/
+    return
+  fi
   {
     echo "# bench only: the ceiling the proxy allows"
     echo "server {"
@@ -48,7 +65,7 @@ setup() {
 }
 
 start() {
-  read_unit "$2"
+  if [[ $1 == waitress ]]; then read_waitress_unit "$2"; else read_unit "$2"; fi
   local run=(systemd-run --quiet --collect -p "User=$USER_" -p "WorkingDirectory=$CHDIR")
   [[ -n $ENVFILE ]] && run+=(-p "EnvironmentFile=$ENVFILE")
   case $1 in
@@ -62,6 +79,19 @@ start() {
     gunicorn)
       "${run[@]}" --unit bench-gunicorn "$GUNICORN" --config "$CONFIG" --bind 127.0.0.1:8001 "$MODULE"
       wait_ok http://127.0.0.1:8001/ ;;
+    # (e) waitress alone: the deployed launcher's entry point and settings (threads,
+    # limits, proxy trust) on loopback TCP instead of the socket unit's listener.
+    waitress)
+      "${run[@]}" --unit bench-waitress "$PYTHON" -c "
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location('launcher', '$LAUNCHER')
+launcher = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(launcher)
+config = json.load(open('$CONFIG'))
+sys.path.insert(0, '.')
+from waitress.server import create_server
+create_server(launcher.load_app(config['module']), listen='127.0.0.1:8002', **config['adjustments']).run()"
+      wait_ok http://127.0.0.1:8002/ ;;
     *) echo "bench: unknown listener $1" >&2; exit 2 ;;
   esac
 }

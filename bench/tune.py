@@ -108,8 +108,8 @@ def main():
     hosts.ssh(hosts.main, f"/root/bench/hostside.sh setup {app}", timeout=300)
     cores = int(hosts.ssh(hosts.main, "nproc"))
     hosts.ssh(hosts.main, FILES.format(app=app) + "; mkdir -p /root/bench/orig; cp $nginx $site $conf /root/bench/orig/")
-    stack_url = next(url for key, _, url in bench.SETUPS if key == "stack")
-    static_url = next(url for key, _, url in bench.SETUPS if key == "static")
+    stack_url = next(url for key, _, url, _ in bench.SETUPS if key == "stack")
+    static_url = next(url for key, _, url, _ in bench.SETUPS if key == "static")
     result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "machine": bench.machine(), "seconds_per_point": args.seconds, "rounds": args.rounds,
               "variants": []}
