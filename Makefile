@@ -99,8 +99,8 @@ test: lint images scanners ci-tools importer
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:
-# prints the table, writes bench/results/bench.{json,md,png}. About 10 minutes. Debian 13
-# hosts unless DEBIAN=12.
+# prints the table, writes bench/results/bench.{json,md,png}. About 15 minutes on a
+# quiet machine. Debian 13 hosts unless DEBIAN=12.
 bench: image
 	python bench/bench.py
 
