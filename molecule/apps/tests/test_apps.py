@@ -1,7 +1,6 @@
 """Several apps on one host, seen from outside and from inside: each served under its own
 name by its own user and units, one app's deploy leaving the other's server alone under
-load, bad lists refused before any change, and an app removed without touching the other.
-The removal runs last: the tests run in file order."""
+load, and bad lists refused before any change. test_removal.py, which runs last, removes one."""
 import json
 import os
 import ssl
@@ -26,11 +25,6 @@ def get(sites, app, path):
 
 def main_pid(host, unit):
     return host.run(f"systemctl show --property=MainPID --value {unit}").stdout.strip()
-
-
-def inventory_apps(host):
-    """The scenario's flask_apps, as the inventory holds them."""
-    return host.ansible.get_variables()["flask_apps"]
 
 
 def test_each_app_is_served_under_its_own_name(sites):
@@ -163,20 +157,3 @@ def test_a_bad_app_list_is_refused_before_any_change(host, case, apps, extra, me
     assert result.returncode != 0 and result.changed == 0, (case, result.output[-2000:])
     assert message in " ".join(result.output.split()), (case, result.output[-2000:])
     assert host.run("stat -c %Y /etc/nginx/conf.d/notes.conf /srv/notes/current").stdout == before
-
-
-def test_an_app_marked_absent_is_removed_and_the_other_keeps_serving(host, sites):
-    host.run("install -d -o probe -g probe /srv/probe/data && echo kept > /srv/probe/data/keep.txt")
-    apps = [app if app["name"] != "probe" else {**app, "state": "absent"} for app in inventory_apps(host)]
-    result = run_playbook(WEBSERVERS, "-e", json.dumps({"flask_apps": apps}))
-    assert result.returncode == 0, result.output[-3000:]
-    assert get(sites, "notes", "/health").status == 200
-    with pytest.raises(ssl.SSLError):
-        get(sites, "probe", "/")
-    units = host.run("systemctl list-unit-files --no-legend 'waitress-probe*' 'gunicorn-probe*' 'flask-probe*'").stdout
-    assert units.strip() == "", units
-    assert not host.file("/run/probe/waitress.sock").exists
-    assert not host.user("probe").exists
-    for gone in ("/etc/flask/probe.env", "/etc/nginx/conf.d/probe.conf", "/etc/ssl/flask/probe", "/srv/probe/releases"):
-        assert not host.file(gone).exists, f"{gone} is still there"
-    assert host.file("/srv/probe/data/keep.txt").content_string == "kept\n", "the removed app's data was lost"
