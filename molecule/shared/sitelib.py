@@ -1,6 +1,7 @@
 """Helpers the scenarios' tests share: run a playbook as a user would, and talk to
 the site from outside with real TLS and HTTP."""
 import http.client
+import json
 import os
 import re
 import socket
@@ -146,3 +147,31 @@ def set_cookies(response):
             flags[key.lower()] = value
         cookies.append((first.split("=", 1)[0], flags))
     return cookies
+
+
+GIXY = os.path.join(PROJECT, ".cache", "gixy", "bin", "gixy")
+
+
+def nginx_dump(host):
+    """`nginx -T` of the host: every configuration file nginx loads."""
+    result = host.run("nginx -T")
+    assert result.rc == 0, f"nginx -T failed: {result.stderr}"
+    return result.stdout
+
+
+def sites_missing_from(host, dump):
+    """The host's site files (conf.d, sites-enabled) that an `nginx -T` dump does not show."""
+    sites = {f"/etc/nginx/conf.d/{name}" for name in host.file("/etc/nginx/conf.d").listdir() if name.endswith(".conf")}
+    sites |= {f"/etc/nginx/sites-enabled/{name}" for name in host.file("/etc/nginx/sites-enabled").listdir()}
+    assert sites, "no site file on the host"
+    loaded = set(re.findall(r"^# configuration file (\S+):$", dump, re.M))
+    return sorted(sites - loaded)
+
+
+def gixy_findings(dump, skipped=()):
+    """What gixy-ng (testbed/scanners.sh installs it, pinned) reports on an `nginx -T` dump, at any severity."""
+    assert os.access(GIXY, os.X_OK), f"{GIXY} is missing: run testbed/scanners.sh (make scanners)"
+    args = [GIXY, "--format", "json"] + (["--skips", ",".join(skipped)] if skipped else []) + ["-"]
+    result = subprocess.run(args, input=dump, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode in (0, 1) and result.stdout.strip(), f"gixy did not run: {result.stderr[-2000:]}"
+    return [f"{i['plugin']} ({i['severity']}): {i.get('reason') or i.get('summary')}" for i in json.loads(result.stdout)]
