@@ -1,10 +1,11 @@
 """Every cookie the app sets reaches the browser with Secure, HttpOnly and SameSite=Lax,
 or stricter where the app chose Strict; an exempt cookie gets Secure only. Read from
-the Set-Cookie lines a browser receives over https."""
+the Set-Cookie lines a browser receives over https, behind nginx (security scenario) or
+Apache (alternatives scenario, which links this file)."""
 import re
 
 import pytest
-from sitelib import set_cookies
+from sitelib import PROXY, set_cookies
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def test_cookie_without_flags_gets_secure_httponly_and_lax(cookies):
 
 
 def test_cookie_the_app_made_strict_stays_strict(cookies, host):
-    version = host.package("nginx").version
+    version = host.package("nginx").version if PROXY == "nginx" else ""
     if re.match(r"^(?:\d+:)?1\.(?:1?\d|2[0-2])\.", version):
         pytest.skip(f"nginx {version} (before 1.23) shows only the first Set-Cookie line of a response to the "
                     "Strict detection; nginx_cookie_strict covers it there")
@@ -48,3 +49,10 @@ def test_exempt_cookie_gets_secure_only(cookies):
 def test_no_cookie_line_carries_two_samesite_values(site):
     for line in site.https("/login").headers.get_all("Set-Cookie"):
         assert line.lower().count("samesite=") == 1 or "ui_state=" in line, f"ambiguous SameSite: {line}"
+
+
+def test_no_cookie_line_carries_a_flag_twice(site):
+    for line in site.https("/login").headers.get_all("Set-Cookie"):
+        names = [part.strip().split("=", 1)[0].lower() for part in line.split(";")[1:]]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        assert not twice, f"{twice} twice in: {line}"

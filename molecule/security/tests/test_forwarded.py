@@ -1,5 +1,6 @@
-"""nginx sets the forwarding headers itself: what a client sends in them never reaches
-the app, so an app behind ProxyFix builds its redirects from the site's own name."""
+"""The proxy sets the forwarding headers itself: what a client sends in them never reaches
+the app, so an app behind ProxyFix (or waitress's trusted_proxy) builds its redirects from
+the site's own name. The alternatives scenario links this file for Apache."""
 import json
 from urllib.parse import urlsplit
 
@@ -44,6 +45,13 @@ def test_client_forwarding_values_never_reach_the_app(seen):
         assert value not in sent, f"the client's {value!r} reached the app: {seen['headers']}"
     assert "Forwarded" not in seen["headers"] and "X-Real-Ip" not in seen["headers"]
     assert seen["remote_addr"] != "203.0.113.66", "ProxyFix took the client's X-Forwarded-For"
+
+
+def test_x_forwarded_for_holds_only_the_proxys_peer(seen):
+    forwarded_for = seen["headers"].get("X-Forwarded-For", "")
+    assert "," not in forwarded_for and forwarded_for == seen["remote_addr"], (
+        f"X-Forwarded-For {forwarded_for!r} is not the one address the proxy saw ({seen['remote_addr']})"
+    )
 
 
 def test_header_names_with_underscores_are_dropped(site):
