@@ -1,7 +1,9 @@
 """Test app of the cluster scenario: every response says which app server answered and
-which release it runs; /health can be made to fail on one named host."""
+which release it runs; /health can be made to fail on one named host. Its release command
+(`flask --app cluster migrate`) notes where, for which release and when it ran."""
 import os
 import socket
+import time
 
 from flask import Flask, jsonify, request
 
@@ -55,3 +57,12 @@ def whoami():
         host=request.host,
         served_by=HOSTNAME,
     )
+
+
+@app.cli.command("migrate")
+def migrate():
+    """Stands in for a schema migration: appends host, release id, version and time to a
+    log in the shared `instance` directory (under the app's data directory)."""
+    release = os.path.basename(os.path.dirname(HERE))
+    with open(os.path.join(HERE, "instance", "migrations.log"), "a", encoding="utf-8") as log:
+        log.write(f"{HOSTNAME} {release} {VERSION} {time.time():.6f}\n")

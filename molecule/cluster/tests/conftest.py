@@ -25,6 +25,10 @@ SSH_PORTS = {"lb": 2240, "app1": 2241, "app2": 2242}
 NAMES = {role: f"molecule-cluster-{role}" for role in SSH_PORTS}
 # The rolling deploy: the same playbook a user runs.
 DEPLOY_PLAYBOOK = os.path.join(PROJECT, "playbooks", "deploy.yml")
+UNLOCK_PLAYBOOK = os.path.join(PROJECT, "playbooks", "unlock.yml")
+LOCK_FILE = f"/var/lib/flask-lock/{APP}.lock"
+# Where the test app's release command (`flask --app cluster migrate`) notes each run.
+MIGRATIONS_LOG = f"/srv/{APP}/data/instance/migrations.log"
 
 
 def ssh_host(role):
@@ -64,9 +68,29 @@ def run_playbook(playbook, *args):
         },
     )
     result.output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
-    # Failed tasks per host, from the play recap.
-    result.recap = dict(re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)", result.output, re.M))
+    # Failed and changed tasks per host, from the play recap.
+    counts = re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", result.output, re.M)
+    result.recap = {host: failed for host, _, failed in counts}
+    result.changed = {host: int(changed) for host, changed, _ in counts}
     return result
+
+
+def release_records(apps):
+    """Every run of the release command on the app servers: (host, release id, version, time)."""
+    records = []
+    for app in apps.values():
+        log = app.file(MIGRATIONS_LOG)
+        if log.exists:
+            records += [(host, release, version, float(stamp))
+                        for host, release, version, stamp in (line.split() for line in log.content_string.splitlines())]
+    return records
+
+
+def live_release(app):
+    """The release `current` points at, and when it was switched there (the link's own time)."""
+    script = f"import os; p = '/srv/{APP}/current'; print(os.path.basename(os.readlink(p)), os.lstat(p).st_mtime)"
+    release, switched = app.check_output(f'python3 -c "{script}"').split()
+    return release, float(switched)
 
 
 class Site:

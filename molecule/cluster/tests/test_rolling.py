@@ -1,13 +1,19 @@
 """Rolling deploys: one app server at a time leaves the load balancer, takes the new
 release, passes its health check and comes back, so the site never fails a request;
-a server that fails its check stops the roll and stays out, on its old release."""
+a server that fails its check stops the roll and stays out, on its old release. A
+deploy lock held on one app server stops the roll before it changes anything; the
+release command runs once per deploy, on the first server, before any server switches."""
+import json
 import os
+import shlex
 import shutil
+import time
 from collections import Counter
 
 import pytest
 
-from conftest import APP, DEPLOY_PLAYBOOK, NAMES, Load, private_address, run_playbook
+from conftest import (APP, DEPLOY_PLAYBOOK, LOCK_FILE, NAMES, UNLOCK_PLAYBOOK, Load, live_release,
+                      private_address, release_records, run_playbook)
 
 APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app")
 
@@ -36,12 +42,52 @@ def upstream_lines(lb):
     return lb.check_output(f"grep '^server ' /etc/nginx/upstreams/{APP}.conf").splitlines()
 
 
+def lock_left(host):
+    """The deploy lock's record on a host, or None."""
+    found = host.run(f"cat {LOCK_FILE}")
+    return json.loads(found.stdout) if found.rc == 0 else None
+
+
+def test_a_lock_held_on_one_app_server_stops_the_fleet_deploy_before_any_change(site, lb, apps, tmp_path):
+    """A CI job on another controller took app2's lock two hours ago and vanished: the
+    roll must not even drain app1, and unlock.yml clears the lock (its lease ran out)."""
+    held_on = apps[NAMES["app2"]]
+    since = int(time.time()) - 7200
+    record = {"who": "GitLab CI job 7101 https://gitlab.example/team/shop/-/jobs/7101", "user": "gitlab-runner",
+              "controller": "runner-elsewhere", "boot_id": "0" * 32, "pid": 4242, "pid_start": "1",
+              "run_id": "runner-elsewhere/0/4242/1", "purpose": "Roll a release over the fleet", "app": APP,
+              "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since)), "since_epoch": since,
+              "renewed_epoch": since}
+    held_on.check_output(f"install -d -m 0755 /var/lib/flask-lock && printf '%s\\n' {shlex.quote(json.dumps(record))} > {LOCK_FILE}")
+    before = upstream_lines(lb)
+
+    refused = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={release_source(tmp_path, 9)}")
+    assert refused.returncode != 0, f"the deploy ran although app2's lock is held:\n{refused.output[-3000:]}"
+    said = " ".join(refused.output.split())
+    assert "held by GitLab CI job 7101" in said and "STALE" in said, (
+        f"the refusal does not name the holder:\n{refused.output[-3000:]}")
+    assert refused.changed and not any(refused.changed.values()), f"the refused deploy changed something: {refused.changed}"
+    assert upstream_lines(lb) == before, "the refused deploy drained a server"
+    for name, app in apps.items():
+        assert answer_of(lb, app) == ["200", "1"], f"{name} left version 1"
+    assert lock_left(lb) is None and lock_left(apps[NAMES["app1"]]) is None, "the refused deploy left its own locks"
+    assert lock_left(held_on) == record, "the refused deploy touched the holder's lock"
+
+    cleared = run_playbook(UNLOCK_PLAYBOOK, "--limit", NAMES["app2"])
+    assert cleared.returncode == 0, cleared.output[-3000:]
+    assert "Cleared the STALE deploy lock" in cleared.output and "GitLab CI job 7101" in cleared.output, (
+        f"unlock.yml does not say whose lock it cleared:\n{cleared.output[-3000:]}")
+    assert lock_left(held_on) is None, "unlock.yml left the lock"
+
+
 @pytest.fixture(scope="module")
 def rolled_to_v2(site, tmp_path_factory):
-    """Deploy version 2 while a bounded load runs against the site."""
+    """Deploy version 2 while a bounded load runs against the site (after the refused
+    deploy above: it also proves that the lock is gone). The deploy drops both shared files."""
     source = release_source(tmp_path_factory.mktemp("release"), 2)
     with Load(site) as load:
-        result = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={source}")
+        result = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={source}",
+                              "-e", json.dumps({"flask_app_shared_files": []}))
     return result, load
 
 
@@ -60,6 +106,26 @@ def test_rolling_deploy_ends_with_every_server_on_v2(rolled_to_v2, site, lb, app
     results = site.sample(20)
     assert {(status, version) for status, _, version in results} == {(200, "2")}, results
     assert {server for _, server, _ in results} == set(apps), "not every server is back in the rotation"
+
+
+def test_release_command_ran_once_per_deploy_before_any_server_switched(rolled_to_v2, apps):
+    live = {name: live_release(app) for name, app in apps.items()}
+    release = live[NAMES["app1"]][0]
+    records = [record for record in release_records(apps) if record[1] == release]
+    assert [(host, version) for host, _, version, _ in records] == [(NAMES["app1"], "2")], (
+        f"expected one run of the release command for version 2, on {NAMES['app1']}: {records}")
+    assert all(records[0][3] < switched for _, switched in live.values()), (
+        f"the release command ran at {records[0][3]}, after a server switched: {live}")
+
+
+def test_dropped_shared_files_lose_their_links_in_every_release_but_stay_stored(rolled_to_v2, apps):
+    for name, app in apps.items():
+        releases = app.check_output(f"ls /srv/{APP}/releases").split()
+        assert len(releases) >= 2, f"{name}: no earlier release to check: {releases}"
+        links = app.run(f"find /srv/{APP}/releases/*/app /srv/{APP}/data -lname '/etc/flask/{APP}/*'").stdout.split()
+        assert not links, f"{name}: links to dropped shared files are left: {links}"
+        for kept in ("settings.cfg", "instance/fleet.cfg"):
+            assert app.file(f"/etc/flask/{APP}/{kept}").is_file, f"{name}: the dropped file {kept} was deleted"
 
 
 def test_rolling_deploy_served_both_versions_during_the_roll(rolled_to_v2):
@@ -88,6 +154,12 @@ def test_failing_second_server_stays_drained_on_its_old_release(rolled_to_v2, si
     assert {(status, server, version) for status, server, version in results} == {(200, NAMES["app1"], "3")}, (
         f"the site does not serve version 3 from {NAMES['app1']} alone: {Counter(results)}"
     )
+    # The failure released the lock on every host (the load balancer's and app2's, never reached
+    # by a later play), and the release command ran once, on the first server, for version 3.
+    for name, host in {NAMES["lb"]: lb, **apps}.items():
+        assert lock_left(host) is None, f"the failed deploy left its lock on {name}"
+    release = live_release(apps[NAMES["app1"]])[0]
+    assert [(host, version) for host, rel, version, _ in release_records(apps) if rel == release] == [(NAMES["app1"], "3")]
 
 
 def test_drain_refuses_to_take_the_last_server_out(rolled_to_v2, site, lb):

@@ -4,11 +4,12 @@
   layout --spec JSON
       Which parts of the app's layout differ from the spec (user, group, directories
       with owner, group and mode), so the role's tasks act only on those.
-  state --root DIR --release ID --static-dir NAME [--server-dist NAME]
+  state --root DIR --release ID --static-dir NAME [--server-dist NAME] [--files-dir DIR]
       Everything the role reads from the host about a release, in one call: whether it is
       complete, whether a live release exists, whether the release has a static folder,
-      the stamp its last passed import check left, and whether the live release's
-      virtualenv holds the WSGI server's distribution (false after a change of server).
+      the stamp its last passed import check left, whether the live release's
+      virtualenv holds the WSGI server's distribution (false after a change of server),
+      and which shared files are kept under the files directory.
   check --env-file FILE [--public-keys FILE] module:callable   (module:factory() for a factory)
       Import the app the way its WSGI server will and report how it is configured: debug,
       testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
@@ -23,6 +24,8 @@
       Link the shared paths (directories under the data directory, created when missing)
       and the shared files into a release's code directory. A release's own copy of a
       shared path is removed in favour of the link; nothing is ever copied into data.
+      Links to a kept shared file that the list no longer names are removed from every
+      release and from the data directory; the file itself stays.
   run --spec JSON
       Run commands one after the other in a transient systemd unit each, as the app user,
       with the env file, in a working directory, under the given sandbox properties; stop
@@ -94,6 +97,7 @@ def cmd_state(args):
     except OSError:
         checked = ""
     return {
+        "stored_files": stored_files(args.files_dir) if args.files_dir else [],
         "complete": os.path.isfile(os.path.join(release, "release.json")),
         "current_exists": os.path.exists(os.path.join(args.root, "current")),
         "static": os.path.isdir(os.path.join(release, "app", args.static_dir)),
@@ -162,7 +166,32 @@ def cmd_share(args):
         else:
             make_dirs(os.path.dirname(os.path.join(code, path)), code, 0, 0, 0o755, args.dry_run, actions)
             place_link(os.path.join(code, path), os.path.join(files_dir, path), args.dry_run, actions)
+    for path in stored_files(files_dir):
+        if path not in spec["files"]:
+            unlink_stale(path, spec, args.dry_run, actions)
     return {"changed": bool(actions), "actions": actions}
+
+
+def stored_files(files_dir):
+    """The shared files kept under files_dir (those the list names and those it dropped)."""
+    found = []
+    for top, _, names in os.walk(files_dir):
+        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
+    return sorted(found)
+
+
+def unlink_stale(path, spec, dry_run, actions):
+    """Remove the links to a shared file the list no longer names: from every release, and
+    from the data directory (a file inside a shared path). Only a link to that very file goes;
+    the file itself stays under files_dir, and nothing else in data is touched."""
+    target = os.path.join(spec["files_dir"], path)
+    links = [os.path.join(spec["data"], path)]
+    links += [os.path.join(release, "app", path) for release in glob.glob(os.path.join(spec["releases"], "*"))]
+    for link in links:
+        if os.path.islink(link) and os.readlink(link) == target:
+            actions.append(f"unlink {link} (no longer a shared file)")
+            if not dry_run:
+                os.unlink(link)
 
 
 def cmd_run(args):
@@ -438,6 +467,7 @@ def main():
     state.add_argument("--release", required=True)
     state.add_argument("--static-dir", required=True)
     state.add_argument("--server-dist", default="")
+    state.add_argument("--files-dir", default="")
     check = sub.add_parser("check")
     check.add_argument("--env-file", required=True)
     check.add_argument("--public-keys", default="")
