@@ -1,7 +1,11 @@
 """What site.yml leaves on a fleet besides the site: the release command ran once, on the
 first app server, before any server went live; the shared files are linked into the
-release; and no deploy lock is left on any host."""
-from conftest import APP, LOCK_FILE, NAMES, live_release, release_records
+release; and no deploy lock is left on any host. A list of several apps (flask_apps) is
+refused on a fleet."""
+import json
+import os
+
+from conftest import APP, LOCK_FILE, NAMES, PROJECT, live_release, release_records, run_playbook
 
 
 def test_release_command_ran_once_on_the_first_app_server_before_any_went_live(apps):
@@ -29,3 +33,15 @@ def test_no_deploy_lock_is_left_on_any_host(lb, apps):
     for name, host in {NAMES["lb"]: lb, **apps}.items():
         assert host.file("/usr/local/sbin/flask-lock").exists, f"{name}: site.yml never took the lock there"
         assert not host.file(LOCK_FILE).exists, f"{name}: a deploy lock was left: {host.file(LOCK_FILE).content_string}"
+
+
+def test_flask_apps_in_a_fleet_is_refused_before_any_change(apps):
+    """Several apps per host are for the webservers group: the fleet plays serve one app."""
+    site = os.path.join(PROJECT, "site.yml")
+    before = {name: live_release(app) for name, app in apps.items()}
+    apps_list = [{"name": "other", "server_names": ["other.test"]}]
+    result = run_playbook(site, "-e", json.dumps({"flask_apps": apps_list}))
+    assert result.returncode != 0, "site.yml accepted flask_apps on a fleet"
+    assert "sets flask_apps: a fleet" in " ".join(result.output.split()), result.output[-2000:]
+    assert not any(result.changed.values()), f"changes before the refusal: {result.changed}"
+    assert {name: live_release(app) for name, app in apps.items()} == before
