@@ -58,6 +58,7 @@ lint: setup
 		|| { cat .cache/docsmith-check.log; echo "role docs drifted from meta/argument_specs.yml: run make docs"; exit 1; }
 	@echo "role READMEs and defaults match their specs"
 	antsibull-changelog lint
+	@python testbed/check-ports.py
 	@# What a flask_apps item leaves out must default as for a single app (the demo app's
 	@# source_dir and module aside).
 	@python -c 'import sys, yaml; \
