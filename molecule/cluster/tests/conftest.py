@@ -96,16 +96,17 @@ def live_release(app):
 class Site:
     """HTTPS requests to the load balancer's published port, verified against its CA."""
 
-    def __init__(self, ca_file):
+    def __init__(self, ca_file, name=SITE_NAME):
         self.context = ssl.create_default_context(cafile=ca_file)
+        self.name = name
 
     def get(self, path="/", headers=None):
         """One request on a new connection; return the response with its body read."""
         raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=15)
-        conn = http.client.HTTPSConnection(SITE_NAME, HTTPS_PORT, timeout=15)
-        conn.sock = self.context.wrap_socket(raw, server_hostname=SITE_NAME)
+        conn = http.client.HTTPSConnection(self.name, HTTPS_PORT, timeout=15)
+        conn.sock = self.context.wrap_socket(raw, server_hostname=self.name)
         try:
-            conn.request("GET", path, headers={"Host": SITE_NAME, **(headers or {})})
+            conn.request("GET", path, headers={"Host": self.name, **(headers or {})})
             response = conn.getresponse()
             response.body = response.read().decode("utf-8", "replace")
         finally:
@@ -158,11 +159,22 @@ class Load:
         return [result for result in self.results if result[0] != 200]
 
 
+def site_of(lb, tmp_path_factory, app, name):
+    """An app's site on the load balancer, trusting the CA its certificate comes from."""
+    ca = lb.file(f"/etc/ssl/flask/{app}/ca/ca.crt")
+    assert ca.exists, f"the self-signed CA certificate of {app} is missing on the load balancer"
+    path = tmp_path_factory.mktemp(f"ca-{app}") / "ca.crt"
+    path.write_text(ca.content_string)
+    return Site(str(path), name)
+
+
 @pytest.fixture(scope="session")
 def site(lb, tmp_path_factory):
-    """The site, trusting the CA that the load balancer's certificate comes from."""
-    ca = lb.file(f"/etc/ssl/flask/{APP}/ca/ca.crt")
-    assert ca.exists, "the self-signed CA certificate is missing on the load balancer"
-    path = tmp_path_factory.mktemp("ca") / "ca.crt"
-    path.write_text(ca.content_string)
-    return Site(str(path))
+    """The cluster app's site (localhost)."""
+    return site_of(lb, tmp_path_factory, APP, SITE_NAME)
+
+
+@pytest.fixture(scope="session")
+def admin_site(lb, tmp_path_factory):
+    """The second app's site (admin.test), which app2 alone runs."""
+    return site_of(lb, tmp_path_factory, "admin", "admin.test")

@@ -1,9 +1,11 @@
 """What site.yml leaves on a fleet besides the site: the release command ran once, on the
 first app server, before any server went live; the shared files are linked into the
-release; and no deploy lock is left on any host. A list of several apps (flask_apps) is
-refused on a fleet."""
+release; and no deploy lock is left on any host. A bad list of apps is refused before
+any change."""
 import json
 import os
+
+import pytest
 
 from conftest import APP, LOCK_FILE, NAMES, PROJECT, live_release, release_records, run_playbook
 
@@ -35,13 +37,24 @@ def test_no_deploy_lock_is_left_on_any_host(lb, apps):
         assert not host.file(LOCK_FILE).exists, f"{name}: a deploy lock was left: {host.file(LOCK_FILE).content_string}"
 
 
-def test_flask_apps_in_a_fleet_is_refused_before_any_change(apps):
-    """Several apps per host are for the webservers group: the fleet plays serve one app."""
+@pytest.mark.parametrize("case, apps_list, extra, message", [
+    ("no port", [{"name": "other", "server_names": ["other.test"]}], [],
+     "flask_apps item 0 (name 'other'): port must be the TCP port"),
+    ("one port twice", [{"name": "one", "server_names": ["one.test"], "port": 8000},
+                        {"name": "two", "server_names": ["two.test"], "port": 8000}], [],
+     "flask_apps item 0 (name 'one'): port must be a number from 1024 to 65535 that no other app"),
+    ("waitress", [{"name": "other", "server_names": ["other.test"], "port": 8005, "wsgi_server": "waitress"}], [],
+     "(or an item of flask_apps sets wsgi_server): a fleet's load balancers run nginx"),
+    ("unknown app", None, ["-e", "flask_app=nosuch"], "-e flask_app=nosuch names no app of the fleet"),
+])
+def test_a_bad_fleet_app_list_is_refused_before_any_change(apps, case, apps_list, extra, message):
+    """Each app server's flask_apps is checked as on a single host, plus a port per app;
+    -e flask_app is checked against every app server's apps."""
     site = os.path.join(PROJECT, "site.yml")
     before = {name: live_release(app) for name, app in apps.items()}
-    apps_list = [{"name": "other", "server_names": ["other.test"]}]
-    result = run_playbook(site, "-e", json.dumps({"flask_apps": apps_list}))
-    assert result.returncode != 0, "site.yml accepted flask_apps on a fleet"
-    assert "sets flask_apps: a fleet" in " ".join(result.output.split()), result.output[-2000:]
-    assert not any(result.changed.values()), f"changes before the refusal: {result.changed}"
+    args = ["-e", json.dumps({"flask_apps": apps_list})] if apps_list is not None else []
+    result = run_playbook(site, *args, *extra)
+    assert result.returncode != 0, f"{case}: site.yml accepted it"
+    assert message in " ".join(result.output.split()), (case, result.output[-2000:])
+    assert not any(result.changed.values()), f"{case}: changes before the refusal: {result.changed}"
     assert {name: live_release(app) for name, app in apps.items()} == before

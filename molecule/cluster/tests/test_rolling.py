@@ -61,7 +61,8 @@ def test_a_lock_held_on_one_app_server_stops_the_fleet_deploy_before_any_change(
     held_on.check_output(f"install -d -m 0755 /var/lib/flask-lock && printf '%s\\n' {shlex.quote(json.dumps(record))} > {LOCK_FILE}")
     before = upstream_lines(lb)
 
-    refused = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={release_source(tmp_path, 9)}")
+    refused = run_playbook(DEPLOY_PLAYBOOK, "-e", "flask_app=cluster",
+                           "-e", f"flask_app_source_dir={release_source(tmp_path, 9)}")
     assert refused.returncode != 0, f"the deploy ran although app2's lock is held:\n{refused.output[-3000:]}"
     said = " ".join(refused.output.split())
     assert "held by GitLab CI job 7101" in said and "STALE" in said, (
@@ -86,7 +87,7 @@ def rolled_to_v2(site, tmp_path_factory):
     deploy above: it also proves that the lock is gone). The deploy drops both shared files."""
     source = release_source(tmp_path_factory.mktemp("release"), 2)
     with Load(site) as load:
-        result = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={source}",
+        result = run_playbook(DEPLOY_PLAYBOOK, "-e", "flask_app=cluster", "-e", f"flask_app_source_dir={source}",
                               "-e", json.dumps({"flask_app_shared_files": []}))
     return result, load
 
@@ -138,7 +139,7 @@ def test_failing_second_server_stays_drained_on_its_old_release(rolled_to_v2, si
     broken = NAMES["app2"]
     source = release_source(tmp_path, 3, unhealthy_on=[broken])
     with Load(site) as load:
-        result = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={source}")
+        result = run_playbook(DEPLOY_PLAYBOOK, "-e", "flask_app=cluster", "-e", f"flask_app_source_dir={source}")
     assert result.returncode != 0, "a deploy whose release fails its health check succeeded"
     assert result.recap.get(broken) not in (None, "0"), f"{broken} did not fail:\n{result.output[-3000:]}"
     failed = load.failures()
@@ -165,7 +166,7 @@ def test_failing_second_server_stays_drained_on_its_old_release(rolled_to_v2, si
 def test_drain_refuses_to_take_the_last_server_out(rolled_to_v2, site, lb):
     """With one server drained by the failed deploy, a new roll may not drain the other."""
     before = upstream_lines(lb)
-    result = run_playbook(DEPLOY_PLAYBOOK, "-e", f"flask_app_source_dir={APP_DIR}")
+    result = run_playbook(DEPLOY_PLAYBOOK, "-e", "flask_app=cluster", "-e", f"flask_app_source_dir={APP_DIR}")
     assert result.returncode != 0, "a roll drained the last server in service"
     assert "would have no app server up" in " ".join(result.output.split()), result.output[-3000:]
     assert upstream_lines(lb) == before, "the upstream changed"
