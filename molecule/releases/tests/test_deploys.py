@@ -23,6 +23,24 @@ def test_deploy_v2_under_load(host, load, make_release):
     assert after["running_current"] is True
 
 
+def installed_at(host, release):
+    """When Flask's files in a release's virtualenv were written (pip sets the time it installs)."""
+    return host.check_output(
+        f"stat -c %Y /srv/{APP}/releases/{release}/venv/lib/python3*/site-packages/flask/__init__.py")
+
+
+def test_a_code_only_deploy_copies_the_live_virtualenv(host):
+    """v2 changed the code, not the requirements: its virtualenv is v1's, copied (the
+    installed files keep v1's times) and moved (no path of v1's release is left in it)."""
+    state = release_state(host)
+    new, old = state["current"], state["previous"]
+    assert installed_at(host, new) == installed_at(host, old), "v2's packages were installed again"
+    script = host.file(f"/srv/{APP}/releases/{new}/venv/bin/gunicorn").content_string
+    assert script.startswith(f"#!/srv/{APP}/releases/{new}/venv/bin/python"), script.splitlines()[0]
+    left = host.run(f"grep -rl --exclude='*.pyc' /srv/{APP}/releases/{old} /srv/{APP}/releases/{new}/venv")
+    assert left.stdout == "", f"files of v2's virtualenv still name v1's release: {left.stdout}"
+
+
 def test_rollback_under_load(host, load):
     with load:
         result = rollback()
@@ -123,3 +141,17 @@ def test_restart_missed_by_an_interrupted_run_happens_on_the_next(host, make_rel
     after = release_state(host)
     assert after["current"] == live["previous"] and after["running_current"] is True, after
     assert "version 8" in site_get(ca_file), "no restart: the old code still answers"
+
+
+def test_new_requirements_build_a_fresh_virtualenv(host, make_release, ca_file):
+    """A release whose requirements changed never reuses the live virtualenv."""
+    source = make_release(8)
+    with open(f"{source}/requirements.txt", "a", encoding="utf-8") as handle:
+        handle.write("blinker>=1.9\n")
+    before = release_state(host)["current"]
+    result = deploy(source)
+    assert result.returncode == 0, result.output[-3000:]
+    assert "version 8" in site_get(ca_file)
+    after = release_state(host)["current"]
+    assert after != before and installed_at(host, after) != installed_at(host, before), (
+        "the release with new requirements reused the live virtualenv")

@@ -26,6 +26,13 @@
       shared path is removed in favour of the link; nothing is ever copied into data.
       Links to a kept shared file that the list no longer names are removed from every
       release and from the data directory; the file itself stays.
+  venv --release DIR --root DIR --inputs JSON [--requirements FILE] [--fresh]
+      Create the release's virtualenv. When the live release's was built from the same
+      inputs (requirements text, extra packages, the interpreter's version) and those
+      name no local path or URL, copy it instead, with its paths moved to the new release,
+      and report reused: true, so that pip need not run again. Records the inputs' digest
+      in the release for the next one. --fresh (a packaged app, whose dependencies are in
+      its wheel) always builds afresh.
   run --spec JSON
       Run commands one after the other in a transient systemd unit each, as the app user,
       with the env file, in a working directory, under the given sandbox properties; stop
@@ -192,6 +199,71 @@ def unlink_stale(path, spec, dry_run, actions):
             actions.append(f"unlink {link} (no longer a shared file)")
             if not dry_run:
                 os.unlink(link)
+
+
+VENV_INPUTS = "venv-inputs"
+# A requirement line that points at files or URLs: their content is not in its text, so a
+# venv built from it is never reused.
+LOCAL_REQUIREMENT = ("-e", "--editable", ".", "/", "file:", "git+", "hg+", "svn+", "bzr+", "http:", "https:",
+                     "-r", "--requirement", "-c", "--constraint", "--find-links", "-f")
+
+
+def venv_digest(args):
+    """The digest of what a venv is built from, or None when it must be built afresh."""
+    if not args.reuse:
+        return None
+    inputs = json.loads(args.inputs)
+    requirements = ""
+    if args.requirements and os.path.isfile(args.requirements):
+        with open(args.requirements, encoding="utf-8") as handle:
+            requirements = handle.read()
+    lines = [line.strip() for line in requirements.splitlines() + list(inputs)]
+    if any(line.startswith(LOCAL_REQUIREMENT) or "://" in line or "@" in line for line in lines):
+        return None
+    with open("/etc/os-release", encoding="utf-8") as handle:
+        system = handle.read()
+    material = json.dumps([requirements, inputs, sys.version, system], sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def move_venv_paths(venv, old, new):
+    """Rewrite the old venv's absolute path to the new one in the copy's text files (scripts'
+    #! lines, pyvenv.cfg, activate, .pth and install records); bytecode is left alone."""
+    old_bytes, new_bytes = old.encode(), new.encode()
+    for dirpath, _, filenames in os.walk(venv):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if name.endswith((".pyc", ".so")) or os.path.islink(path) or os.path.getsize(path) > 4 << 20:
+                continue
+            with open(path, "rb") as handle:
+                data = handle.read()
+            if old_bytes in data:
+                with open(path, "wb") as handle:
+                    handle.write(data.replace(old_bytes, new_bytes))
+
+
+def cmd_venv(args):
+    venv = os.path.join(args.release, "venv")
+    digest = venv_digest(args)
+    live = os.path.realpath(os.path.join(args.root, "current"))
+    reused = False
+    try:
+        with open(os.path.join(live, VENV_INPUTS), encoding="utf-8") as handle:
+            live_digest = handle.read().strip()
+    except OSError:
+        live_digest = ""
+    if os.path.exists(venv):
+        shutil.rmtree(venv)
+    if digest and live_digest == digest and os.path.isfile(os.path.join(live, "venv", "bin", "python")):
+        shutil.copytree(os.path.join(live, "venv"), venv, symlinks=True)
+        move_venv_paths(venv, os.path.join(live, "venv"), venv)
+        reused = True
+    else:
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    if digest:
+        with open(os.path.join(args.release, VENV_INPUTS), "w", encoding="utf-8") as handle:
+            handle.write(digest + "\n")
+    return {"reused": reused, "from": os.path.basename(live) if reused else None}
 
 
 def cmd_run(args):
@@ -488,9 +560,16 @@ def main():
     share.add_argument("--dry-run", action="store_true")
     run = sub.add_parser("run")
     run.add_argument("--spec", required=True)
+    venv = sub.add_parser("venv")
+    venv.add_argument("--release", required=True)
+    venv.add_argument("--root", required=True)
+    venv.add_argument("--inputs", required=True)
+    venv.add_argument("--requirements", default="")
+    venv.add_argument("--fresh", dest="reuse", action="store_false")
+    venv.add_argument("--reuse", dest="reuse", action="store_true")
     args = parser.parse_args()
     handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check, "smoke": cmd_smoke,
-               "share": cmd_share, "run": cmd_run}[args.command]
+               "share": cmd_share, "run": cmd_run, "venv": cmd_venv}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 
