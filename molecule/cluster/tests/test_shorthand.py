@@ -1,0 +1,29 @@
+"""The one-app shorthand on a fleet still converges: after everything else (this file
+runs last), site.yml with flask_apps emptied and the cluster app described by the
+flask_app_* variables serves it from both app servers, and leaves the load balancer's
+site of it exactly as the flask_apps item made it."""
+import json
+import os
+
+from conftest import APP, NAMES, PROJECT, run_playbook
+from test_rolling import APP_DIR, answer_of
+
+SHORTHAND = {
+    "flask_apps": [],
+    "flask_app_name": APP,
+    "flask_app_source_dir": APP_DIR,
+    "flask_app_module": "cluster:app",
+    "flask_app_health_path": "/health",
+    "flask_app_release_commands": ["flask --app cluster migrate"],
+    "flask_app_shared_paths": ["instance"],
+}
+
+
+def test_the_one_app_shorthand_converges_the_fleet(site, lb, apps):
+    result = run_playbook(os.path.join(PROJECT, "site.yml"), "-e", json.dumps(SHORTHAND))
+    assert result.returncode == 0, result.output[-4000:]
+    assert result.changed[NAMES["lb"]] == 0, (
+        f"the shorthand describes the load balancer's site differently:\n{result.output[-4000:]}")
+    for name, app in apps.items():
+        assert answer_of(lb, app) == ["200", "1"], f"{name} does not serve the shorthand's release"
+    assert {status for status, _, _ in site.sample(10)} == {200}
