@@ -2,6 +2,7 @@
 Each app has its own site and upstream on the load balancer, listing the app servers
 that run it; each runs as its own user on a port of its own, open to the load balancer
 only; a deploy of one app leaves the other's servers running, with no failed request."""
+import json
 import os
 import shutil
 import socket
@@ -11,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import DEPLOY_PLAYBOOK, HTTPS_PORT, NAMES, Load, private_address, run_playbook
+from conftest import DEPLOY_PLAYBOOK, HTTPS_PORT, NAMES, PROJECT, Load, private_address, run_playbook
 from test_cluster import can_connect
 
 APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app")
@@ -79,3 +80,13 @@ def test_a_deploy_of_one_app_leaves_the_other_running_under_load(site, admin_sit
     for name, load in (("cluster", cluster_load), ("admin", admin_load)):
         assert len(load.results) > 20, f"too few requests to {name}: {len(load.results)}"
         assert not load.failures(), f"{name}: {len(load.failures())} failed: {load.failures()[:5]}"
+
+
+def test_a_one_off_command_runs_on_a_server_of_the_app_named():
+    """admin runs on app2 only, so run.yml picks app2 for it, and app1 for cluster."""
+    run = os.path.join(PROJECT, "playbooks", "run.yml")
+    for app, server in (("admin", NAMES["app2"]), ("cluster", NAMES["app1"])):
+        command = "echo ran-as-$(id -un)-on-$(cat /proc/sys/kernel/hostname)"
+        result = run_playbook(run, "-e", json.dumps({"flask_app": app, "flask_run_command": command}))
+        assert result.returncode == 0, result.output[-3000:]
+        assert f"ran-as-{app}-on-{server}" in result.output, result.output[-3000:]
