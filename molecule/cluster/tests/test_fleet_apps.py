@@ -86,7 +86,7 @@ def test_a_one_off_command_runs_on_a_server_of_the_app_named():
     """admin runs on app2 only, so run.yml picks app2 for it, and app1 for cluster."""
     run = os.path.join(PROJECT, "playbooks", "run.yml")
     for app, server in (("admin", NAMES["app2"]), ("cluster", NAMES["app1"])):
-        command = "echo ran-as-$(id -un)-on-$(cat /proc/sys/kernel/hostname)"
+        command = "echo ran-as-$(id -un)-on-$(uname -n)"
         result = run_playbook(run, "-e", json.dumps({"flask_app": app, "flask_run_command": command}))
         assert result.returncode == 0, result.output[-3000:]
         assert f"ran-as-{app}-on-{server}" in result.output, result.output[-3000:]
