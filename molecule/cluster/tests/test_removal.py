@@ -1,0 +1,43 @@
+"""An app marked absent on the fleet (after test_fleet_apps.py, before the rolling
+deploys): site.yml removes its units, socket and user from the app server that ran it
+and its site, upstream and certificate from the load balancer; its data stays, the
+other app keeps serving, and its name gets no TLS handshake any more."""
+import json
+import os
+import socket
+import ssl
+
+import pytest
+
+from conftest import APP, HTTPS_PORT, NAMES, PROJECT, run_playbook
+from test_rolling import APP_DIR
+
+# The inventory's cluster item (molecule.yml), unchanged, and admin marked absent.
+APPS = [
+    {"name": APP, "port": 8000, "server_names": ["localhost"], "source_dir": APP_DIR, "module": "cluster:app",
+     "health_path": "/health", "release_commands": ["flask --app cluster migrate"], "shared_paths": ["instance"],
+     "shared_files": [{"path": "settings.cfg", "content": "FLEET = 'cluster'\n"},
+                      {"path": "instance/fleet.cfg", "content": "FLEET = 'cluster'\n"}]},
+    {"name": "admin", "state": "absent"},
+]
+
+
+def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(site, lb, apps):
+    app2 = apps[NAMES["app2"]]
+    app2.check_output("install -d -o admin -g admin /srv/admin/data/instance && echo kept > /srv/admin/data/instance/kept")
+    result = run_playbook(os.path.join(PROJECT, "site.yml"), "-e", json.dumps({"flask_apps": APPS}))
+    assert result.returncode == 0, result.output[-4000:]
+    for path in ("/etc/nginx/conf.d/admin.conf", "/etc/nginx/upstreams/admin.conf", "/etc/ssl/flask/admin"):
+        assert not lb.file(path).exists, f"the load balancer kept {path}"
+    for path in ("/etc/systemd/system/gunicorn-admin.service", "/etc/systemd/system/gunicorn-admin.socket",
+                 "/etc/flask/admin.env"):
+        assert not app2.file(path).exists, f"{NAMES['app2']} kept {path}"
+    assert not app2.user("admin").exists, "the admin user is left"
+    assert app2.file("/srv/admin/data/instance/kept").content_string == "kept\n", "admin's data was deleted"
+    assert not app2.socket("tcp://0.0.0.0:8001").is_listening and not app2.run("ss -Htln 'sport = :8001'").stdout
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw, pytest.raises(ssl.SSLError):
+        context.wrap_socket(raw, server_hostname="admin.test")
+    assert {status for status, _, _ in site.sample(20)} == {200}, "the cluster app stopped serving"
