@@ -3,7 +3,8 @@
 
   layout --spec JSON
       Which parts of the app's layout differ from the spec (user, group, directories
-      with owner, group and mode), so the role's tasks act only on those.
+      with owner, group and mode, root's files with mode and SHA-1), so the role's tasks
+      act only on those.
   state --root DIR --release ID --static-dir NAME [--server-dist NAME] [--files-dir DIR]
       Everything the role reads from the host about a release, in one call: whether it is
       complete, whether a live release exists, whether the release has a static folder,
@@ -15,6 +16,11 @@
       testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
       where it was set). Run as the app user, from the release's code directory, with
       the release's own python.
+  fresh --release DIR
+      Remove what a failed build of the release may have left and make its empty code
+      directory (root's, 0755).
+  put --path FILE --content TEXT
+      Write a small file of root's (mode 0644) atomically: release.json, the check stamp.
   smoke --release DIR --module M --env-file F --user U --group G
         [--server gunicorn|waitress] [--path /] [--host NAME] [--status 200 ...] [--timeout 30]
       Start a release under its WSGI server on a private socket and ask it for a health URL.
@@ -93,7 +99,49 @@ def cmd_layout(args):
             right = False
         if not right:
             dirs.append(item["path"])
-    return {"fix": fix, "dirs": dirs}
+    files = []
+    for item in want.get("files", []):
+        try:
+            found = os.lstat(item["path"])
+            with open(item["path"], "rb") as handle:
+                digest = hashlib.sha1(handle.read()).hexdigest()
+            right = (stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) == int(item["mode"], 8)
+                     and name_of(pwd.getpwuid, found.st_uid) == item.get("owner", "root")
+                     and name_of(grp.getgrgid, found.st_gid) == item.get("group", "root")
+                     and digest == item["sha1"])
+        except OSError:
+            right = False
+        if not right:
+            files.append(item["path"])
+    return {"fix": fix, "dirs": dirs, "files": files}
+
+
+def cmd_fresh(args):
+    """Remove what a failed build of the release may have left; make its empty code directory."""
+    existed = os.path.lexists(args.release)
+    if os.path.isdir(args.release) and not os.path.islink(args.release):
+        shutil.rmtree(args.release)
+    elif existed:
+        os.unlink(args.release)
+    os.makedirs(os.path.join(args.release, "app"), mode=0o755)
+    for path in (args.release, os.path.join(args.release, "app")):
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o755)
+    return {"cleared": existed}
+
+
+def cmd_put(args):
+    """Write a small file of root's, mode 0644, atomically."""
+    handle, temp = tempfile.mkstemp(dir=os.path.dirname(args.path), prefix=".put-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(args.content)
+        os.chmod(temp, 0o644)
+        os.replace(temp, args.path)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return {"path": args.path}
 
 
 def cmd_state(args):
@@ -567,9 +615,15 @@ def main():
     venv.add_argument("--requirements", default="")
     venv.add_argument("--fresh", dest="reuse", action="store_false")
     venv.add_argument("--reuse", dest="reuse", action="store_true")
+    fresh = sub.add_parser("fresh")
+    fresh.add_argument("--release", required=True)
+    put = sub.add_parser("put")
+    put.add_argument("--path", required=True)
+    put.add_argument("--content", required=True)
     args = parser.parse_args()
     handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check, "smoke": cmd_smoke,
-               "share": cmd_share, "run": cmd_run, "venv": cmd_venv}[args.command]
+               "share": cmd_share, "run": cmd_run, "venv": cmd_venv, "fresh": cmd_fresh,
+               "put": cmd_put}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 

@@ -16,8 +16,13 @@ start time), so that a later run can tell a live holder from a gone one.
 acquire by the run that already holds the lock renews it (a later play of the same
 run). release removes the lock only when RUN holds it. clear removes it whoever holds
 it (playbooks/unlock.yml). Every command prints one JSON object.
+
+acquire --tool-sha1 SHA1 first compares this file with the copy the role would install
+(content, mode 0755, owner root): when they differ it prints {"outdated": true} and
+takes nothing, so that the role installs the tool and asks again.
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -109,6 +114,14 @@ def cmd_clear(args):
     return {"cleared": current is not None, "holder": current}
 
 
+def outdated(sha1):
+    """Whether this file differs from the copy the role installs."""
+    found = os.stat(__file__)
+    with open(__file__, "rb") as handle:
+        digest = hashlib.sha1(handle.read()).hexdigest()
+    return (digest, found.st_mode & 0o7777, found.st_uid, found.st_gid) != (sha1, 0o755, 0, 0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,9 +132,14 @@ def main():
         if name == "acquire":
             command.add_argument("--holder", required=True, help="the holder's record, JSON")
             command.add_argument("--wait", type=float, default=0)
+            command.add_argument("--tool-sha1", help="the SHA-1 of the tool as the role installs it")
         if name == "release":
             command.add_argument("--run-id", required=True)
     args = parser.parse_args()
+    if getattr(args, "tool_sha1", None) and outdated(args.tool_sha1):
+        json.dump({"outdated": True}, sys.stdout)
+        sys.stdout.write("\n")
+        return
     handler = {"acquire": cmd_acquire, "release": cmd_release, "status": cmd_status, "clear": cmd_clear}
     json.dump(handler[args.command](args), sys.stdout)
     sys.stdout.write("\n")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Inspect and switch the releases of a Flask app laid out by the flask_app role.
 
-    flask-release status ROOT [--unit UNIT] [--process UNIT ...] [--timer UNIT ...]
+    flask-release status ROOT [--unit UNIT] [--process UNIT ...] [--timer UNIT ...] [--tool-sha1 SHA1]
                                             what is live, what came before, what is kept,
                                             and whether each unit runs the live release
     flask-release activate ROOT ID [--dry-run]  point ROOT/current at releases/ID, atomically
@@ -19,6 +19,7 @@ result; the last HISTORY_KEEP are kept). Every command but history prints one JS
 object.
 """
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -304,6 +305,14 @@ def cmd_probe(args):
     return result
 
 
+def outdated(sha1):
+    """Whether this file differs from the copy the role installs (content, 0755, root)."""
+    found = os.stat(__file__)
+    with open(__file__, "rb") as handle:
+        digest = hashlib.sha1(handle.read()).hexdigest()
+    return (digest, found.st_mode & 0o7777, found.st_uid, found.st_gid) != (sha1, 0o755, 0, 0)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -312,6 +321,7 @@ def main():
     status.add_argument("--unit")
     status.add_argument("--process", action="append", help="a process's service unit (repeat)")
     status.add_argument("--timer", action="append", help="a timer unit (repeat)")
+    status.add_argument("--tool-sha1", help="answer {\"outdated\": true} if this file differs from that copy")
     activate = sub.add_parser("activate")
     activate.add_argument("root")
     activate.add_argument("id")
@@ -343,6 +353,10 @@ def main():
     history_cmd.add_argument("root")
     history_cmd.add_argument("--json", action="store_true", help="the records as one JSON list")
     args = parser.parse_args()
+    if getattr(args, "tool_sha1", None) and outdated(args.tool_sha1):
+        json.dump({"outdated": True}, sys.stdout)
+        sys.stdout.write("\n")
+        return
     handler = {"status": cmd_status, "activate": cmd_activate, "prune": cmd_prune, "probe": cmd_probe,
                "record": cmd_record, "history": cmd_history}[args.command]
     result = handler(args)
