@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,21 +101,42 @@ class Hosts:
                  stdin=Path(path).read_text())
 
 
-def playbook(tag, path, limit, extra_vars=None):
+def mitogen_env():
+    """The environment that turns on Mitogen's strategy (the opt-in the README describes)."""
+    import ansible_mitogen  # pylint: disable=import-outside-toplevel
+    plugins = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    # The bench hosts are recreated for every run; Mitogen checks host keys itself.
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear",
+            "ANSIBLE_HOST_KEY_CHECKING": "False"}
+
+
+# The controller's CPU seconds (user + system, ansible-playbook and its workers) of the
+# last playbook() run.
+LAST_CPU = {"seconds": 0.0}
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def playbook(tag, path, limit, extra_vars=None, env=None):
     """Time one ansible-playbook run over SSH (pipelining, ControlPersist: ansible.cfg)."""
     logfile = WORK / "logs" / f"{tag}.log"
     logfile.parent.mkdir(parents=True, exist_ok=True)
     argv = ["ansible-playbook", "-i", str(INVENTORY), str(ROOT / path), "--limit", ",".join(limit)]
     if extra_vars:
         argv += ["-e", json.dumps(extra_vars)]
-    began = time.monotonic()
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False, cwd=ROOT)
+    began, cpu = time.monotonic(), children_cpu()
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False, cwd=ROOT,
+                            env={**os.environ, **(env or {})})
     seconds = round(time.monotonic() - began, 1)
+    LAST_CPU["seconds"] = round(children_cpu() - cpu, 1)
     logfile.write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         sys.exit(f"bench: {path} failed; see {logfile}:\n{result.stdout[-3000:]}")
     changed = sum(int(n) for n in re.findall(r"^\S+\s+: ok=\d+\s+changed=(\d+)", result.stdout, re.M))
-    log(f"{tag}: {seconds} s, changed={changed} ({logfile.relative_to(ROOT)})")
+    log(f"{tag}: {seconds} s, changed={changed}, controller CPU {LAST_CPU['seconds']} s ({logfile.relative_to(ROOT)})")
     return seconds, changed
 
 
@@ -152,6 +174,7 @@ def provisioning(hosts, app):
     hosts.down([main])
     hosts.up([main])
     out["fresh_converge_s"], _ = playbook("converge-fresh", "site.yml", [main])
+    out["fresh_converge_cpu_s"] = LAST_CPU["seconds"]
     out["second_run_s"], out["second_run_changed"] = playbook("converge-again", "site.yml", [main])
     out["converge_floor_ratio"] = round(out["fresh_converge_s"] / floor["total_s"], 2)
 
@@ -161,16 +184,24 @@ def provisioning(hosts, app):
     again = [out["second_run_s"]] + [playbook(f"converge-again-{n}", "site.yml", [main])[0] for n in (2, 3)]
     out["idempotent_s"] = round(statistics.median(again), 1)
 
-    def deploy(tag, extra_vars=None):
+    def deploy(tag, extra_vars=None, env=None):
         with open(app / "two.py", "a", encoding="utf-8") as code:  # a new release, same answer
             code.write(f"\n# bench deploy {datetime.datetime.now(datetime.timezone.utc).isoformat()}\n")
-        return playbook(tag, "playbooks/deploy.yml", [main], extra_vars)[0]
+        return playbook(tag, "playbooks/deploy.yml", [main], extra_vars, env)[0]
 
     # A code-only deploy, median of 3, with the live release's virtualenv copied (the
     # default) and, as the lever's baseline, built afresh each time.
     out["deploy_s"] = round(statistics.median(deploy(f"deploy-{n}") for n in (1, 2, 3)), 1)
     out["deploy_fresh_venv_s"] = round(statistics.median(
         deploy(f"deploy-fresh-venv-{n}", {"flask_app_venv_reuse": False}) for n in (1, 2, 3)), 1)
+    # The opt-in lever: the same runs under Mitogen's strategy, each median of 3.
+    mitogen = mitogen_env()
+    out["idempotent_mitogen_s"] = round(statistics.median(
+        playbook(f"converge-again-mitogen-{n}", "site.yml", [main], env=mitogen)[0] for n in (1, 2, 3)), 1)
+    out["deploy_mitogen_s"] = round(statistics.median(
+        deploy(f"deploy-mitogen-{n}", env=mitogen) for n in (1, 2, 3)), 1)
+    out["idempotent_mitogen_ping_ratio"] = round(out["idempotent_mitogen_s"] / out["ping_s"], 1)
+    out["deploy_mitogen_ping_ratio"] = round(out["deploy_mitogen_s"] / out["ping_s"], 1)
     out["deploy_ping_ratio"] = round(out["deploy_s"] / out["ping_s"], 1)
     out["deploy_fresh_venv_ping_ratio"] = round(out["deploy_fresh_venv_s"] / out["ping_s"], 1)
     out["idempotent_ping_ratio"] = round(out["idempotent_s"] / out["ping_s"], 1)
@@ -315,13 +346,13 @@ def serving(hosts, app, seconds, setups, runs=3):
 
 def scale(hosts, fresh_one):
     """Converge time of 1, 2 and 4 bare hosts at once (forks in ansible.cfg)."""
-    out = [{"hosts": 1, "seconds": fresh_one}] if fresh_one else []
+    out = [{"hosts": 1, "seconds": fresh_one[0], "controller_cpu_s": fresh_one[1]}] if fresh_one else []
     for count in (2, 4):
         group = hosts.names[:count] if count == len(hosts.names) else hosts.names[1:count + 1]
         hosts.down(hosts.names)
         hosts.up(group)
         seconds, _ = playbook(f"converge-{count}-hosts", "site.yml", group)
-        out.append({"hosts": count, "seconds": seconds})
+        out.append({"hosts": count, "seconds": seconds, "controller_cpu_s": LAST_CPU["seconds"]})
     return out
 
 
@@ -364,6 +395,15 @@ def goals(result):
                     prov["idempotent_ping_ratio"] <= 8))
         out.append(("code-only deploy / ping floor", prov["deploy_ping_ratio"], "<= 8x",
                     prov["deploy_ping_ratio"] <= 8))
+    if "idempotent_mitogen_ping_ratio" in prov:
+        out.append(("with Mitogen (opt-in): idempotent site.yml / ping floor", prov["idempotent_mitogen_ping_ratio"],
+                    "<= 8x", prov["idempotent_mitogen_ping_ratio"] <= 8))
+        out.append(("with Mitogen (opt-in): code-only deploy / ping floor", prov["deploy_mitogen_ping_ratio"],
+                    "<= 8x", prov["deploy_mitogen_ping_ratio"] <= 8))
+    scale_by = {s["hosts"]: s["seconds"] for s in result.get("scale", [])}
+    if 1 in scale_by and 4 in scale_by:
+        out.append(("fresh converge, 4 hosts / 1 host", scale_by[4] / scale_by[1], "<= 1.5x",
+                    scale_by[4] <= 1.5 * scale_by[1]))
     if "converge_floor_ratio" in prov:
         out.append(("fresh converge / by-hand floor", prov["converge_floor_ratio"], "<= 2x",
                     prov["converge_floor_ratio"] <= 2))
@@ -445,12 +485,24 @@ def markdown(result):
             f"| code-only deploy, live virtualenv copied, median of 3 | {prov['deploy_s']} s "
             f"({prov['deploy_ping_ratio']}x ping) |",
             f"| code-only deploy, virtualenv built afresh (flask_app_venv_reuse: false), median of 3 | "
-            f"{prov['deploy_fresh_venv_s']} s ({prov['deploy_fresh_venv_ping_ratio']}x ping) |", "",
+            f"{prov['deploy_fresh_venv_s']} s ({prov['deploy_fresh_venv_ping_ratio']}x ping) |",
         ]
+        if "idempotent_mitogen_s" in prov:
+            lines += [
+                f"| idempotent site.yml with Mitogen's strategy (opt-in), median of 3 | {prov['idempotent_mitogen_s']} s "
+                f"({prov['idempotent_mitogen_ping_ratio']}x ping) |",
+                f"| code-only deploy with Mitogen's strategy (opt-in), median of 3 | {prov['deploy_mitogen_s']} s "
+                f"({prov['deploy_mitogen_ping_ratio']}x ping) |",
+            ]
+        lines.append("")
     if result.get("scale"):
+        cores = result["machine"]["cores"]
         lines += ["## Scale: fresh converge of bare hosts in one run", "",
-                  "| hosts | time | per host |", "|---:|---:|---:|"]
-        lines += [f"| {s['hosts']} | {s['seconds']} s | {s['seconds'] / s['hosts']:.1f} s |" for s in result["scale"]]
+                  f"The controller's CPU is ansible-playbook and its workers (user + system); the hosts share the "
+                  f"same {cores} cores, so CPU seconds above {cores} x the time mean the run waited for a core.", "",
+                  "| hosts | time | per host | controller CPU |", "|---:|---:|---:|---:|"]
+        lines += [f"| {s['hosts']} | {s['seconds']} s | {s['seconds'] / s['hosts']:.1f} s | "
+                  f"{s.get('controller_cpu_s', '?')} s |" for s in result["scale"]]
         lines.append("")
     if result.get("goals"):
         lines += ["## Goals", "", "| goal | figure | target | met |", "|---|---:|---:|---|"]
@@ -497,7 +549,7 @@ def main():
     fresh_one = None
     if args.only != "serving":
         result["provisioning"] = provisioning(hosts, code)
-        fresh_one = result["provisioning"]["fresh_converge_s"]
+        fresh_one = result["provisioning"]["fresh_converge_s"], result["provisioning"]["fresh_converge_cpu_s"]
     else:
         hosts.up([hosts.main])
         playbook("converge", "site.yml", [hosts.main])
