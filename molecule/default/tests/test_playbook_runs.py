@@ -4,6 +4,7 @@ Each run is a real ansible-playbook against the test host; bad input must fail
 with a message naming the problem, change nothing that serves, and leave the
 site answering.
 """
+import hashlib
 import json
 import os
 import uuid
@@ -78,18 +79,53 @@ def test_secret_never_printed_even_verbose(host):
     assert secret not in host.check_output("journalctl --no-pager -o cat"), "the secret is in the journal"
 
 
+ROLES = os.path.join(os.path.dirname(CONVERGE), "..", "..", "roles")
+
+
+def role_file_sha256(path):
+    with open(os.path.join(ROLES, path), "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
 def test_drift_is_repaired_by_the_next_run(site, host):
-    """A converged run reads the host first and skips what is in place; what drifted
-    since (a mode, a shell, the key's permissions) must still be put back. (This run
-    also drops the secret the test above added, so gunicorn may restart here.)"""
+    """A converged run reads the host first (one probe per role for files and units; the
+    release tools compare themselves with the role's copy) and skips what is in place;
+    what drifted since must still be put back: a mode, a shell, the key's permissions, a
+    unit's mode, a line added to the site, a stopped nginx, edited release tools. (This
+    run also drops the secret the test above added, so gunicorn may restart here.)"""
     key = f"/etc/ssl/flask/{APP}/privkey.pem"
+    unit = f"/etc/systemd/system/gunicorn-{APP}.service"
+    site_conf = f"/etc/nginx/conf.d/{APP}.conf"
+    tools = {"/usr/local/sbin/flask-lock": "flask_lock/files/flask_lock.py",
+             "/usr/local/sbin/flask-release": "flask_release/files/flask_release.py",
+             "/usr/local/lib/flask-app-tool.py": "flask_app/files/flask_app_tool.py"}
     host.check_output(f"chmod 0777 /srv/{APP}/data && chmod 0644 {key} && usermod -s /bin/bash {APP}")
+    host.check_output(f"chmod 0600 {unit} && echo '# drift' >> {site_conf} && chmod 0700 /etc/systemd/system/nginx.service.d")
+    host.check_output(" && ".join(f"echo '# drift' >> {path}" for path in tools) + " && chmod 0644 /usr/local/sbin/flask-lock")
     result = run_play()
     assert result.returncode == 0, result.output[-3000:]
-    assert result.changed >= 3, f"the drift was not repaired:\n{result.output[-3000:]}"
+    assert result.changed >= 9, f"the drift was not repaired:\n{result.output[-3000:]}"
     assert host.file(f"/srv/{APP}/data").mode == 0o750
     assert host.file(key).mode == 0o600 and host.file(key).user == "root"
     assert host.user(APP).shell == "/usr/sbin/nologin"
+    assert host.file(unit).mode == 0o644
+    assert "# drift" not in host.file(site_conf).content_string
+    assert host.file("/etc/systemd/system/nginx.service.d").mode == 0o755
+    for path, source in tools.items():
+        assert host.file(path).sha256sum == role_file_sha256(source), f"{path} was not put back"
+    assert host.file("/usr/local/sbin/flask-lock").mode == 0o755
+    assert site.https("/").body == "Hello, World!"
+    again = run_play()
+    assert again.returncode == 0 and again.changed == 0, f"the repair did not converge:\n{again.output[-3000:]}"
+
+
+def test_a_stopped_nginx_is_started_again(site, host):
+    """nginx's probe reads the unit's state too: a converged run must not skip its start."""
+    host.check_output("systemctl stop nginx")
+    result = run_play()
+    assert result.returncode == 0, result.output[-3000:]
+    assert host.service("nginx").is_running
+    assert site.https("/").status == 200
     again = run_play()
     assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
     assert site.https("/").body == "Hello, World!"
