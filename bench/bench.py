@@ -529,8 +529,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=5, help="length of one wrk run (default 5)")
     parser.add_argument("--runs", type=int, default=3, help="wrk runs per point, medians reported (default 3)")
     parser.add_argument("--only", choices=["serving", "provisioning", "alternatives"],
-                        help="one part (alternatives: serving, only gunicorn alone, the full stack and the "
-                             "alternatives); results go to bench/.work/")
+                        help="one part (provisioning includes the 1/2/4-host scale; alternatives: serving, "
+                             "only gunicorn alone, the full stack and the alternatives); results go to bench/.work/")
     parser.add_argument("--setups", default=",".join(k for k, *_ in SETUPS), help="serving setups to run")
     parser.add_argument("--keep", action="store_true", help="leave the bench hosts running")
     args = parser.parse_args()
@@ -560,7 +560,7 @@ def main():
         alternatives = {alt: name for alt, name in where.items() if alt != "main"}
         if alternatives:
             result["alternatives"] = {"hosts": alternatives, **alternatives_info(hosts, app, alternatives)}
-    if args.only is None:
+    if args.only in (None, "provisioning"):
         result["scale"] = scale(hosts, fresh_one)
     if not args.keep:
         hosts.down(hosts.names)
