@@ -498,8 +498,8 @@ def markdown(result):
     if result.get("scale"):
         cores = result["machine"]["cores"]
         lines += ["## Scale: fresh converge of bare hosts in one run", "",
-                  f"The controller's CPU is ansible-playbook and its workers (user + system); the hosts share the "
-                  f"same {cores} cores, so CPU seconds above {cores} x the time mean the run waited for a core.", "",
+                  f"The controller's CPU is ansible-playbook and its workers (user + system). The hosts' own "
+                  f"installs run on the same {cores} cores, so the more hosts, the more each waits for a core.", "",
                   "| hosts | time | per host | controller CPU |", "|---:|---:|---:|---:|"]
         lines += [f"| {s['hosts']} | {s['seconds']} s | {s['seconds'] / s['hosts']:.1f} s | "
                   f"{s.get('controller_cpu_s', '?')} s |" for s in result["scale"]]
