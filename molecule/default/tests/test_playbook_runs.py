@@ -119,6 +119,23 @@ def test_drift_is_repaired_by_the_next_run(site, host):
     assert again.returncode == 0 and again.changed == 0, f"the repair did not converge:\n{again.output[-3000:]}"
 
 
+def test_edited_environment_file_and_key_list_are_put_back(site, host):
+    """The app's layout probe compares the live environment file and the list of public
+    secret keys with what the role writes: a line added to either, or the env file made
+    world-readable, is undone by the next run."""
+    env = f"/etc/flask/{APP}.env"
+    keys = "/usr/local/lib/flask-app-public-keys.txt"
+    before = host.file(env).content_string
+    host.check_output(f"echo 'DRIFT=1' >> {env} && chmod 0644 {env} && echo drift >> {keys}")
+    result = run_play()
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.changed >= 2, f"the drift was not repaired:\n{result.output[-3000:]}"
+    assert host.file(env).content_string == before, "the edited environment file was not put back"
+    assert host.file(env).mode == 0o640 and host.file(env).user == "root" and host.file(env).group == APP
+    assert host.file(keys).sha256sum == role_file_sha256("flask_app/files/public-keys.txt")
+    assert site.https("/").body == "Hello, World!"
+
+
 def test_a_stopped_nginx_is_started_again(site, host):
     """nginx's probe reads the unit's state too: a converged run must not skip its start."""
     host.check_output("systemctl stop nginx")
