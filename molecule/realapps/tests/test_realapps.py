@@ -175,3 +175,21 @@ def test_bad_input_fails_before_any_change(host, case, tmp_path):
     assert result.returncode != 0 and result.failed == 1, f"{case} was accepted"
     assert message in result.output, f"the failure does not name {message!r}:\n{result.output[-2000:]}"
     assert result.changed == 0, f"{case} failed only after changes:\n{result.output[-2000:]}"
+
+
+def test_a_process_no_longer_listed_is_stopped_and_removed_then_comes_back(host, site, tmp_path):
+    """flask_processes removes the units of a process the app no longer lists (stopped,
+    disabled, the file gone, systemd reloaded) and keeps the rest; listed again, it runs."""
+    unit = f"flask-{APP}-worker.service"
+    extra = tmp_path / "no-worker.json"
+    extra.write_text(json.dumps({"flask_app_processes": []}))
+    result = run_playbook(WEBSERVERS, "-e", f"@{extra}")
+    assert result.returncode == 0 and result.changed > 0, result.output[-3000:]
+    assert not host.file(f"/etc/systemd/system/{unit}").exists, "the dropped process's unit file is still there"
+    shown = host.run(f"systemctl show -p LoadState,ActiveState {unit}").stdout
+    assert "LoadState=not-found" in shown and "ActiveState=inactive" in shown, shown
+    assert host.service(f"flask-{APP}-tick.timer").is_running, "the timer went with the dropped process"
+    assert site.https("/").status == 200
+    back = run_playbook(WEBSERVERS)
+    assert back.returncode == 0, back.output[-3000:]
+    assert host.service(unit).is_running and host.service(unit).is_enabled, "the process listed again does not run"
