@@ -122,6 +122,8 @@ def cmd_status(args):
         # Every release directory, complete or not: prune has work only when there are
         # more than it keeps.
         "release_dirs": release_dirs(root),
+        # A run that changes nothing records its release only when it differs from this.
+        "last_recorded_live": last_live(deploy_history(root)),
         "main_pid": 0,
         "running_current": None,
     }
@@ -205,15 +207,19 @@ def release_origin(root, release):
         return ""
 
 
+def last_live(past):
+    """The release of the last successful record, or None."""
+    live = [r for r in past if r.get("result") == "ok"]
+    return live[-1].get("release") if live else None
+
+
 def cmd_record(args):
     """Append a record; a successful run that changed nothing is recorded only when the
     release differs from the last one that went live (so the first deploy is recorded)."""
     root = args.root
     past = deploy_history(root)
-    if args.result == "ok" and not args.changed:
-        live = [r for r in past if r.get("result") == "ok"]
-        if live and live[-1].get("release") == args.release:
-            return {"recorded": False}
+    if args.result == "ok" and not args.changed and last_live(past) == args.release:
+        return {"recorded": False}
     record = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "app": os.path.basename(os.path.normpath(root)),
