@@ -113,7 +113,17 @@ def cmd_layout(args):
             right = False
         if not right:
             files.append(item["path"])
-    return {"fix": fix, "dirs": dirs, "files": files}
+    return {"fix": fix, "dirs": dirs, "files": files, "packages": missing_packages(want.get("packages", []))}
+
+
+def missing_packages(names):
+    """The Debian packages of names that are not installed (all of them when dpkg cannot tell)."""
+    if not names:
+        return []
+    found = subprocess.run(["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n", *names],
+                           capture_output=True, text=True, check=False)
+    installed = {line.split()[0] for line in found.stdout.splitlines() if line.split()[1:2] == ["ii"]}
+    return [name for name in names if name not in installed]
 
 
 def cmd_fresh(args):
