@@ -140,17 +140,21 @@ def cmd_fresh(args):
     return {"cleared": existed}
 
 
-def cmd_put(args):
+def put(path, content):
     """Write a small file of root's, mode 0644, atomically."""
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(args.path), prefix=".put-")
+    handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".put-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(args.content)
+            out.write(content)
         os.chmod(temp, 0o644)
-        os.replace(temp, args.path)
+        os.replace(temp, path)
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def cmd_put(args):
+    put(args.path, args.content)
     return {"path": args.path}
 
 
@@ -321,7 +325,8 @@ def cmd_venv(args):
     if digest:
         with open(os.path.join(args.release, VENV_INPUTS), "w", encoding="utf-8") as handle:
             handle.write(digest + "\n")
-    return {"reused": reused, "from": os.path.basename(live) if reused else None}
+    requirements = args.requirements if args.requirements and os.path.isfile(args.requirements) else ""
+    return {"reused": reused, "from": os.path.basename(live) if reused else None, "requirements": requirements}
 
 
 def cmd_run(args):
@@ -584,6 +589,11 @@ def cmd_smoke(args):
         shutil.rmtree(workdir, ignore_errors=True)
         log.seek(0)
         result["log"] = [line.rstrip() for line in log.readlines()[-8:]]
+    # A release that passed is marked complete here, in the same call: release.json is the
+    # mark (see cmd_state). The caller also learns whether it has a static folder.
+    if result["ok"] and args.mark is not None:
+        put(os.path.join(args.release, "release.json"), args.mark)
+    result["static"] = bool(args.static_dir) and os.path.isdir(os.path.join(args.release, "app", args.static_dir))
     return result
 
 
@@ -613,6 +623,8 @@ def main():
     smoke.add_argument("--host", default="localhost")
     smoke.add_argument("--status", type=int, action="append")
     smoke.add_argument("--timeout", type=float, default=30)
+    smoke.add_argument("--mark", help="once the release passes, write this as its release.json")
+    smoke.add_argument("--static-dir", default="", help="report whether the release's app has this folder")
     share = sub.add_parser("share")
     share.add_argument("--spec", required=True)
     share.add_argument("--dry-run", action="store_true")
