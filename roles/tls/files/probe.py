@@ -84,6 +84,11 @@ def main():
                           for path, info in ((path, look(path)) for path in wanted["paths"]) if info]
         answer["ca_checksum"] = sha1(wanted["ca"]) or ""
         answer["certificate"] = certificate(wanted["cert"], wanted["key"], wanted["renew_days"])
+        try:
+            import cryptography  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+            answer["crypto_library"] = True
+        except ImportError:
+            answer["crypto_library"] = False
     json.dump(answer, sys.stdout)
 
 
