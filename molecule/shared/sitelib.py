@@ -1,5 +1,6 @@
 """Helpers the scenarios' tests share: run a playbook as a user would, and talk to
 the site from outside with real TLS and HTTP."""
+import hashlib
 import http.client
 import json
 import os
@@ -58,6 +59,12 @@ class Site:
         context = ssl.create_default_context(cafile=self.ca_file)
         context.check_hostname = True
         return context
+
+    def certificate_sha256(self, sni=SITE_NAME):
+        """SHA-256 of the certificate the site presents in a handshake verified against its CA."""
+        with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw:
+            with self.tls_context().wrap_socket(raw, server_hostname=sni) as tls:
+                return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
 
     def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET", body=None, headers=None):
         """Connect to 127.0.0.1 with SNI `sni`, send Host `host`, `headers` (and a body); return the response."""

@@ -7,12 +7,11 @@ site answering.
 import hashlib
 import json
 import os
-import socket
 import uuid
 
 import pytest
 
-from conftest import APP, HTTPS_PORT, SITE_NAME, run_playbook
+from conftest import APP, run_playbook
 
 CONVERGE = os.path.join(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."), "converge.yml")
 
@@ -137,31 +136,24 @@ def test_edited_environment_file_and_key_list_are_put_back(site, host):
     assert site.https("/").body == "Hello, World!"
 
 
-def served_certificate(site):
-    """SHA-256 of the certificate the site presents in a handshake verified against its CA."""
-    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw:
-        with site.tls_context().wrap_socket(raw, server_hostname=SITE_NAME) as tls:
-            return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
-
-
 def test_certificate_due_or_damaged_is_made_again(site, host):
     """tls reads the CA, the key and the certificate in one probe. A certificate due for
     renewal, or one that cannot be read, must send the run down the slow path: the site
     then presents a new certificate that verifies against the same CA, and the next run
     with the defaults changes nothing."""
     cert = f"/etc/ssl/flask/{APP}/fullchain.pem"
-    first = served_certificate(site)
+    first = site.certificate_sha256()
     # The certificate is good for 365 days: with 400 it is due.
     due = run_play("-e", "tls_self_signed_renew_days=400")
     assert due.returncode == 0, due.output[-3000:]
     assert "it expires within 400 days" in due.output, due.output[-3000:]
-    second = served_certificate(site)
+    second = site.certificate_sha256()
     assert second != first, "the certificate due for renewal was not made again"
     host.check_output(f"echo damaged > {cert}")
     damaged = run_play()
     assert damaged.returncode == 0, damaged.output[-3000:]
     assert "the certificate or the key cannot be read" in damaged.output, damaged.output[-3000:]
-    assert served_certificate(site) not in (first, second), "the damaged certificate was not made again"
+    assert site.certificate_sha256() not in (first, second), "the damaged certificate was not made again"
     assert host.file(cert).mode == 0o644 and host.file(f"/etc/ssl/flask/{APP}/privkey.pem").mode == 0o600
     assert site.https("/").body == "Hello, World!"
     again = run_play()
