@@ -1,0 +1,33 @@
+# The host facts this project's roles read, in one call and as the setup module names
+# them: the distribution (its name, release, version), the logical CPU count and the
+# IPv6 addresses other than loopback. Prints one line of JSON.
+import ipaddress
+import json
+import os
+
+release = {}
+with open("/etc/os-release", encoding="utf-8") as lines:
+    for line in lines:
+        key, sep, value = line.strip().partition("=")
+        if sep:
+            release[key] = value.strip("\"'")
+name = release.get("ID", "unknown")
+version = release.get("VERSION_ID", "")
+if name == "debian" and os.path.exists("/etc/debian_version"):
+    with open("/etc/debian_version", encoding="utf-8") as debian:
+        version = debian.read().strip()  # the point release: 13.2, 12.8
+addresses = []
+if os.path.exists("/proc/net/if_inet6"):
+    with open("/proc/net/if_inet6", encoding="utf-8") as table:
+        for row in table:
+            fields = row.split()
+            if len(fields) == 6 and fields[5] != "lo":
+                addresses.append(str(ipaddress.IPv6Address(bytes.fromhex(fields[0]))))
+print(json.dumps({
+    "distribution": release.get("NAME", name).split()[0] if name != "debian" else "Debian",
+    "distribution_version": version,
+    "distribution_major_version": version.split(".")[0],
+    "distribution_release": release.get("VERSION_CODENAME", ""),
+    "processor_vcpus": os.cpu_count() or 1,
+    "all_ipv6_addresses": addresses,
+}))
