@@ -591,6 +591,8 @@ def cmd_smoke(args):
         result["log"] = [line.rstrip() for line in log.readlines()[-8:]]
     # A release that passed is marked complete here, in the same call: release.json is the
     # mark (see cmd_state). The caller also learns whether it has a static folder.
+    if result["ok"] and args.checked is not None:
+        put(os.path.join(args.release, "checked"), args.checked)
     if result["ok"] and args.mark is not None:
         put(os.path.join(args.release, "release.json"), args.mark)
     result["static"] = bool(args.static_dir) and os.path.isdir(os.path.join(args.release, "app", args.static_dir))
@@ -624,6 +626,7 @@ def main():
     smoke.add_argument("--status", type=int, action="append")
     smoke.add_argument("--timeout", type=float, default=30)
     smoke.add_argument("--mark", help="once the release passes, write this as its release.json")
+    smoke.add_argument("--checked", help="once the release passes, write this as the stamp of its import check")
     smoke.add_argument("--static-dir", default="", help="report whether the release's app has this folder")
     share = sub.add_parser("share")
     share.add_argument("--spec", required=True)
