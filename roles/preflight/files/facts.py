@@ -6,11 +6,14 @@ import json
 import os
 
 release = {}
-with open("/etc/os-release", encoding="utf-8") as lines:
-    for line in lines:
-        key, sep, value = line.strip().partition("=")
-        if sep:
-            release[key] = value.strip("\"'")
+for path in ("/etc/os-release", "/usr/lib/os-release"):
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                key, sep, value = line.strip().partition("=")
+                if sep:
+                    release[key] = value.strip("\"'")
+        break
 name = release.get("ID", "unknown")
 version = release.get("VERSION_ID", "")
 if name == "debian" and os.path.exists("/etc/debian_version"):
