@@ -22,6 +22,13 @@ def test_gunicorn_runs_configured_workers_as_app_user(host, gunicorn_master):
         assert proc.user == APP and proc.euid != 0, f"gunicorn PID {proc.pid} runs as {proc.user}"
 
 
+def test_no_smoke_test_server_is_left_behind(host):
+    """Each release's health check on a private socket kills its throwaway server and
+    removes its directory once it has answered."""
+    assert host.run("pgrep -f flask-smoke-").rc == 1, host.check_output("pgrep -af flask-smoke- || true")
+    assert host.check_output("find /tmp -maxdepth 1 -name 'flask-smoke-*'") == ""
+
+
 def test_nginx_workers_run_as_www_data(host):
     procs = host.process.filter(comm="nginx")
     masters = [p for p in procs if "master process" in p.args]
