@@ -154,29 +154,38 @@ def app_name():
     return yaml.safe_load((INVENTORY / "group_vars" / "webservers.yml").read_text())["flask_app_name"]
 
 
+def by_hand(hosts, group, app):
+    """The floor: the play's apt and pip installs by hand (floor.sh) on the bare hosts of
+    group, all at once. Returns the wall time and each host's apt and pip seconds."""
+    gunicorn_version = yaml.safe_load((ROOT / "roles/gunicorn/defaults/main.yml").read_text())["gunicorn_version"]
+    for name in group:
+        hosts.put(name, BENCH / "floor.sh", "/root/bench/floor.sh")
+        hosts.put(name, app / "requirements.txt", "/root/bench/requirements.txt")
+    log(f"floor: apt and pip installs by hand on {len(group)} bare host(s) at once")
+    command = f"/root/bench/floor.sh {gunicorn_version} /root/bench/requirements.txt " + " ".join(FLOOR_APT)
+    began = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(len(group)) as pool:
+        outputs = list(pool.map(lambda name: hosts.ssh(name, command, timeout=600), group))
+    total = round(time.monotonic() - began, 1)
+    each = [{k: float(v) for k, v in (line.split() for line in lines.splitlines())} for lines in outputs]
+    log(f"floor: {total} s; {each}")
+    return total, each
+
+
 def provisioning(hosts, app):
     main = hosts.main
     out = {}
     hosts.down(hosts.names)
     hosts.up([main])
-    gunicorn_version = yaml.safe_load((ROOT / "roles/gunicorn/defaults/main.yml").read_text())["gunicorn_version"]
-    hosts.put(main, BENCH / "floor.sh", "/root/bench/floor.sh")
-    hosts.put(main, app / "requirements.txt", "/root/bench/requirements.txt")
-    log("floor: apt and pip installs by hand on a bare host")
-    began = time.monotonic()
-    lines = hosts.ssh(main, f"/root/bench/floor.sh {gunicorn_version} /root/bench/requirements.txt "
-                      + " ".join(FLOOR_APT), timeout=600)
-    floor = {k: float(v) for k, v in (line.split() for line in lines.splitlines())}
-    floor["total_s"] = round(time.monotonic() - began, 1)
-    out["floor"] = floor
-    log(f"floor: {floor}")
+    total, each = by_hand(hosts, [main], app)
+    out["floor"] = {**each[0], "total_s": total}
 
     hosts.down([main])
     hosts.up([main])
     out["fresh_converge_s"], _ = playbook("converge-fresh", "site.yml", [main])
     out["fresh_converge_cpu_s"] = LAST_CPU["seconds"]
     out["second_run_s"], out["second_run_changed"] = playbook("converge-again", "site.yml", [main])
-    out["converge_floor_ratio"] = round(out["fresh_converge_s"] / floor["total_s"], 2)
+    out["converge_floor_ratio"] = round(out["fresh_converge_s"] / out["floor"]["total_s"], 2)
 
     # Ansible's own floor: one module call over the same SSH settings, the median of 3.
     out["ping_s"] = median_of(3, lambda: ping(main))
@@ -344,15 +353,21 @@ def serving(hosts, app, seconds, setups, runs=3):
     return out, where
 
 
-def scale(hosts, fresh_one):
-    """Converge time of 1, 2 and 4 bare hosts at once (forks in ansible.cfg)."""
-    out = [{"hosts": 1, "seconds": fresh_one[0], "controller_cpu_s": fresh_one[1]}] if fresh_one else []
+def scale(hosts, fresh_one, app):
+    """Converge time of 1, 2 and 4 bare hosts at once (forks in ansible.cfg), each against
+    the same installs by hand on as many bare hosts at once: the machine's own scaling."""
+    out = [{"hosts": 1, "seconds": fresh_one[0], "controller_cpu_s": fresh_one[1],
+            "by_hand_s": fresh_one[2]}] if fresh_one else []
     for count in (2, 4):
         group = hosts.names[:count] if count == len(hosts.names) else hosts.names[1:count + 1]
         hosts.down(hosts.names)
         hosts.up(group)
+        by_hand_s, _ = by_hand(hosts, group, app)
+        hosts.down(group)
+        hosts.up(group)
         seconds, _ = playbook(f"converge-{count}-hosts", "site.yml", group)
-        out.append({"hosts": count, "seconds": seconds, "controller_cpu_s": LAST_CPU["seconds"]})
+        out.append({"hosts": count, "seconds": seconds, "controller_cpu_s": LAST_CPU["seconds"],
+                    "by_hand_s": by_hand_s})
     return out
 
 
@@ -504,6 +519,16 @@ def markdown(result):
         lines += [f"| {s['hosts']} | {s['seconds']} s | {s['seconds'] / s['hosts']:.1f} s | "
                   f"{s.get('controller_cpu_s', '?')} s |" for s in result["scale"]]
         lines.append("")
+        if all("by_hand_s" in s for s in result["scale"]):
+            one = result["scale"][0]
+            lines += ["The same apt and pip installs by hand (bench/floor.sh) on as many bare hosts at once: how "
+                      "the machine itself scales, without Ansible.", "",
+                      "| hosts | by hand | by hand / 1 host | converge / 1 host | converge / by hand |",
+                      "|---:|---:|---:|---:|---:|"]
+            lines += [f"| {s['hosts']} | {s['by_hand_s']} s | {s['by_hand_s'] / one['by_hand_s']:.2f}x | "
+                      f"{s['seconds'] / one['seconds']:.2f}x | {s['seconds'] / s['by_hand_s']:.2f}x |"
+                      for s in result["scale"]]
+            lines.append("")
     if result.get("goals"):
         lines += ["## Goals", "", "| goal | figure | target | met |", "|---|---:|---:|---|"]
         lines += [f"| {g['goal']} | {g['value']} | {g['target']} | {'yes' if g['met'] else '**no**'} |"
@@ -549,7 +574,8 @@ def main():
     fresh_one = None
     if args.only != "serving":
         result["provisioning"] = provisioning(hosts, code)
-        fresh_one = result["provisioning"]["fresh_converge_s"], result["provisioning"]["fresh_converge_cpu_s"]
+        prov = result["provisioning"]
+        fresh_one = prov["fresh_converge_s"], prov["fresh_converge_cpu_s"], prov["floor"]["total_s"]
     else:
         hosts.up([hosts.main])
         playbook("converge", "site.yml", [hosts.main])
@@ -561,7 +587,7 @@ def main():
         if alternatives:
             result["alternatives"] = {"hosts": alternatives, **alternatives_info(hosts, app, alternatives)}
     if args.only in (None, "provisioning"):
-        result["scale"] = scale(hosts, fresh_one)
+        result["scale"] = scale(hosts, fresh_one, code)
     if not args.keep:
         hosts.down(hosts.names)
     result["load_average_at_end"] = round(os.getloadavg()[0], 1)
