@@ -21,3 +21,23 @@ def test_config_change_reloads_without_restart(host, load):
     assert release_state(host)["main_pid"] == master, "a config change restarted gunicorn instead of reloading it"
     assert not workers(host, master) & before, "the workers were not replaced by the reload"
     load.assert_no_failure()
+
+
+
+def test_config_and_unit_changed_together_restart_once_with_both(host, load):
+    """gunicorn.conf.py and the service unit changed in one run: the unit's restart alone
+    must apply both (the role asks for no reload on top), with no request failing."""
+    master = release_state(host)["main_pid"]
+    unit = f"/etc/systemd/system/gunicorn-{APP}.service"
+    with load:
+        changed = run_playbook(SITE, "-e", "gunicorn_workers=3", "-e", "gunicorn_outbound_network=true")
+        restarted = release_state(host)["main_pid"]
+        children = workers(host, restarted)
+        sandbox = host.file(unit).content_string
+        restored = run_playbook(SITE)
+    assert changed.returncode == 0 and restored.returncode == 0, (changed.output + restored.output)[-3000:]
+    assert restarted != master, "a changed service unit did not restart gunicorn"
+    assert len(children) == 3, f"the restart did not apply the new gunicorn.conf.py: {len(children)} workers"
+    assert "PrivateNetwork=yes" not in sandbox and "PrivateNetwork=yes" in host.file(unit).content_string
+    assert "RUNNING HANDLER [gunicorn : Reload gunicorn]" not in changed.output
+    load.assert_no_failure()
