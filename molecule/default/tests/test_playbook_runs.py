@@ -68,6 +68,31 @@ def test_rejected_nginx_option_restores_previous_config(serving, host):
     assert host.run("nginx -t").rc == 0
 
 
+def test_rejected_nginx_option_with_a_sandbox_change_restores_previous_config(serving, host):
+    """Where the sandbox's drop-in differs, nginx's files, test and restart take one call
+    (files/sandbox_start.py): a rejected option must put the old files back there too,
+    leave the drop-in and the running nginx alone, and the next good run then restart
+    nginx in the sandbox it writes."""
+    conf, dropin = "/etc/nginx/nginx.conf", "/etc/systemd/system/nginx.service.d/hardening.conf"
+    host.check_output(f"echo '# edited by hand' >> {dropin}")
+    before = {path: host.file(path).sha256sum for path in (conf, dropin)}
+    pid = host.check_output("systemctl show -p MainPID --value nginx.service")
+    result = run_play("-e", '{"nginx_worker_processes": "banana"}')
+    assert result.returncode != 0 and "nginx rejected the new configuration" in result.output, result.output[-3000:]
+    assert "in one call" in result.output, "the run did not take the one-call path, so nothing was proven"
+    assert "worker_processes" in result.output, "the error does not name the directive"
+    assert {path: host.file(path).sha256sum for path in (conf, dropin)} == before, "files changed by a rejected run"
+    assert not host.check_output("find /etc/nginx -name '.sandbox-start-*' -o -name '*.sandbox-start.*'")
+    assert host.check_output("systemctl show -p MainPID --value nginx.service") == pid, "nginx restarted"
+    assert host.run("nginx -t").rc == 0
+    repaired = run_play()
+    assert repaired.returncode == 0 and repaired.changed >= 1, repaired.output[-3000:]
+    assert "# edited by hand" not in host.file(dropin).content_string
+    assert host.check_output("systemctl show -p MainPID --value nginx.service") != pid, "nginx was not restarted"
+    again = run_play()
+    assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
+
+
 def test_secret_never_printed_even_verbose(host):
     """A new secret goes through the env file's change path at -vvv with --diff."""
     secret = f"s3cret-{uuid.uuid4().hex}"
