@@ -93,6 +93,18 @@ def test_rejected_nginx_option_with_a_sandbox_change_restores_previous_config(se
     assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
 
 
+def test_failed_background_apt_run_stops_the_run_with_apts_message(serving, host):
+    """The system packages install in the background (async) while the app's layout is
+    made; the wait before the build must fail on apt's own message, leave the live
+    release serving and remove the job's status file."""
+    packages = ["nginx", "python3-cryptography", "no-such-package-for-flask"]
+    result = run_play("-e", json.dumps({"flask_app_host_packages": packages}))
+    assert result.returncode != 0 and result.failed == 1, result.output[-3000:]
+    assert "apt could not install the system packages" in result.output, result.output[-3000:]
+    assert "no-such-package-for-flask" in result.output, "the error does not name the package"
+    assert not host.check_output("ls -A /root/.ansible_async 2>/dev/null || true"), "the job's status file was left"
+
+
 def test_secret_never_printed_even_verbose(host):
     """A new secret goes through the env file's change path at -vvv with --diff."""
     secret = f"s3cret-{uuid.uuid4().hex}"
