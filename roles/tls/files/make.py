@@ -4,6 +4,7 @@
 # writes as their own (same key type and format, same names and extensions), so a later
 # repair never makes the CA again.
 # The controller passes one JSON argument:
+#   dir                                 the certificate directory (root's, 0755)
 #   ca_dir, ca_key, ca_crt, key, cert   the paths (tls_self_signed_want's)
 #   ca_name, domains                    the CA's common name, the server's names
 #   ca_days, days                       how long each certificate is valid
@@ -54,9 +55,10 @@ def builder(subject, issuer, public_key, days):
 
 def main():
     want = json.loads(sys.argv[1])
-    os.makedirs(want["ca_dir"], mode=0o700, exist_ok=True)
-    os.chown(want["ca_dir"], 0, 0)
-    os.chmod(want["ca_dir"], 0o700)
+    for path, mode in ((want["dir"], 0o755), (want["ca_dir"], 0o700)):
+        os.makedirs(path, mode=mode, exist_ok=True)
+        os.chown(path, 0, 0)
+        os.chmod(path, mode)
 
     # The CA as openssl_csr_pipe and x509_certificate (selfsigned) make it: its common name
     # is also its one subject alternative name, as that module does when none is given.
