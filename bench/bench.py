@@ -55,7 +55,7 @@ ALTERNATIVES = {
 # `--only alternatives`: the new setups and the two they are compared with.
 ALTERNATIVE_SETUPS = ["gunicorn", "stack", "waitress", "waitress_stack", "apache_stack"]
 # What the roles install with apt for this inventory (firewall off): the floor installs the same.
-FLOOR_APT = ["python3-venv", "python3-packaging", "python3-cryptography", "nginx"]
+FLOOR_APT = ["python3-venv", "python3-packaging", "python3-apt", "python3-cryptography", "nginx"]
 SSH_OPTS = ["-i", str(KEY), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
             "-o", "ConnectTimeout=5", "-o", "StrictHostKeyChecking=no",
             "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]

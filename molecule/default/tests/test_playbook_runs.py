@@ -94,7 +94,7 @@ def test_rejected_nginx_option_with_a_sandbox_change_restores_previous_config(se
 
 
 def test_failed_background_apt_run_stops_the_run_with_apts_message(serving, host):
-    """The system packages install in the background (async) while the app's layout is
+    """The system packages install in the background while the app's layout is
     made; the wait before the build must fail on apt's own message, leave the live
     release serving and remove the job's status file."""
     packages = ["nginx", "python3-cryptography", "no-such-package-for-flask"]
@@ -102,7 +102,7 @@ def test_failed_background_apt_run_stops_the_run_with_apts_message(serving, host
     assert result.returncode != 0 and result.failed == 1, result.output[-3000:]
     assert "apt could not install the system packages" in result.output, result.output[-3000:]
     assert "no-such-package-for-flask" in result.output, "the error does not name the package"
-    assert not host.check_output("ls -A /root/.ansible_async 2>/dev/null || true"), "the job's status file was left"
+    assert not host.check_output("ls /run/flask-app-packages-* 2>/dev/null || true"), "the job's status file was left"
 
 
 def test_secret_never_printed_even_verbose(host):

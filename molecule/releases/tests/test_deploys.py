@@ -11,6 +11,20 @@ def test_unchanged_code_deploys_nothing():
     assert result.changed == 0, f"a deploy of unchanged code changed things:\n{result.output[-3000:]}"
 
 
+def test_first_release_got_the_virtualenv_built_while_apt_ran(host):
+    """The first converge found the system packages missing: the background apt run built
+    the first release's virtualenv from the same requirements meanwhile (the role's
+    files/packages.py) and the build moved it in, with no path of the seed's place left
+    in it; the seed's place is gone and pip runs from the release's own path."""
+    release = f"/srv/{APP}/releases/{release_state(host)['current']}"
+    assert host.file(f"{release}/venv-from").content_string.strip() == "seed", "the first venv was built again"
+    assert not host.file(f"/srv/{APP}/.venv-seed").exists, "the seed was left behind"
+    left = host.run(f"grep -rl --exclude='*.pyc' /srv/{APP}/.venv-seed {release}/venv")
+    assert left.stdout == "", f"files of the first venv still name the seed's place: {left.stdout}"
+    pip = host.run(f"{release}/venv/bin/pip --version")
+    assert pip.rc == 0 and f"{release}/venv/lib" in pip.stdout, pip.stdout + pip.stderr
+
+
 def test_deploy_v2_under_load(host, load, make_release):
     before = release_state(host)
     with load:
@@ -34,6 +48,7 @@ def test_a_code_only_deploy_copies_the_live_virtualenv(host):
     installed files keep v1's times) and moved (no path of v1's release is left in it)."""
     state = release_state(host)
     new, old = state["current"], state["previous"]
+    assert host.file(f"/srv/{APP}/releases/{new}/venv-from").content_string.strip() == old
     assert installed_at(host, new) == installed_at(host, old), "v2's packages were installed again"
     script = host.file(f"/srv/{APP}/releases/{new}/venv/bin/gunicorn").content_string
     assert script.startswith(f"#!/srv/{APP}/releases/{new}/venv/bin/python"), script.splitlines()[0]
@@ -155,3 +170,4 @@ def test_new_requirements_build_a_fresh_virtualenv(host, make_release, ca_file):
     after = release_state(host)["current"]
     assert after != before and installed_at(host, after) != installed_at(host, before), (
         "the release with new requirements reused the live virtualenv")
+    assert host.file(f"/srv/{APP}/releases/{after}/venv-from").content_string.strip() == "built"
