@@ -602,17 +602,25 @@ def cmd_smoke(args):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{args.server} did not listen within {args.timeout:.0f} s")
             time.sleep(0.02)
-        conn = UnixHTTPConnection(sock_path, max(deadline - time.monotonic(), 1))
-        try:
-            conn.request("GET", args.path, headers={"Host": args.host, "User-Agent": "flask-release-smoke"})
-            response = conn.getresponse()
-            response.read(65536)
-            result["status"] = response.status
-            result["ok"] = response.status in wanted
-            if not result["ok"]:
-                result["error"] = f"GET {args.path} answered {response.status}, expected {' or '.join(map(str, wanted))}"
-        finally:
-            conn.close()
+        while True:
+            conn = UnixHTTPConnection(sock_path, max(deadline - time.monotonic(), 1))
+            try:
+                conn.request("GET", args.path, headers={"Host": args.host, "User-Agent": "flask-release-smoke"})
+                response = conn.getresponse()
+                response.read(65536)
+                break
+            except ConnectionRefusedError:
+                # The socket's file appears at bind(), a moment before listen(): on a busy
+                # host a connect can fall between the two. Ask again until the deadline.
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+            finally:
+                conn.close()
+        result["status"] = response.status
+        result["ok"] = response.status in wanted
+        if not result["ok"]:
+            result["error"] = f"GET {args.path} answered {response.status}, expected {' or '.join(map(str, wanted))}"
     except (OSError, RuntimeError, http.client.HTTPException) as exc:
         result["error"] = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
     finally:
