@@ -1,5 +1,7 @@
 """Deploys and rollbacks while a bounded load runs: zero failed requests, the answers
 switch version, and bad releases never take over. The tests run in file order."""
+import json
+import shlex
 import subprocess
 
 from conftest import APP, APP_SOURCE, DEPLOY, INSTANCE, deploy, release_state, rollback, run_playbook, site_get
@@ -23,6 +25,7 @@ def test_first_release_got_the_virtualenv_built_while_apt_ran(host):
     assert left.stdout == "", f"files of the first venv still name the seed's place: {left.stdout}"
     pip = host.run(f"{release}/venv/bin/pip --version")
     assert pip.rc == 0 and f"{release}/venv/lib" in pip.stdout, pip.stdout + pip.stderr
+    assert not host.check_output("ls /run/flask-app-packages-* 2>/dev/null || true"), "the apt run's status file was left"
 
 
 def test_deploy_v2_under_load(host, load, make_release):
@@ -159,10 +162,14 @@ def test_restart_missed_by_an_interrupted_run_happens_on_the_next(host, make_rel
 
 
 def test_new_requirements_build_a_fresh_virtualenv(host, make_release, ca_file):
-    """A release whose requirements changed never reuses the live virtualenv."""
+    """A release whose requirements changed never reuses the live virtualenv, nor a seed
+    venv recorded for other inputs (one left by an earlier run): that one is removed."""
     source = make_release(8)
     with open(f"{source}/requirements.txt", "a", encoding="utf-8") as handle:
         handle.write("blinker>=1.9\n")
+    seed = f"/srv/{APP}/.venv-seed"
+    recorded = json.dumps({"requirements": "Flask==3.1.3\n", "inputs": []})
+    host.check_output(f"mkdir -p {seed}/bin && printf %s {shlex.quote(recorded)} > {seed}/flask-app-seed.json")
     before = release_state(host)["current"]
     result = deploy(source)
     assert result.returncode == 0, result.output[-3000:]
@@ -171,3 +178,4 @@ def test_new_requirements_build_a_fresh_virtualenv(host, make_release, ca_file):
     assert after != before and installed_at(host, after) != installed_at(host, before), (
         "the release with new requirements reused the live virtualenv")
     assert host.file(f"/srv/{APP}/releases/{after}/venv-from").content_string.strip() == "built"
+    assert not host.file(seed).exists, "a seed recorded for other inputs was left in place"

@@ -16,15 +16,15 @@
 # again, which took about 4 s of a fresh converge. python3-apt is in the role's list, so
 # the apt tasks that come later (check mode too) find it.
 #
-# SPEC is JSON: {"packages": [...], "seed": null or {"dir", "root", "requirements", "inputs"}}.
+# SPEC is JSON: {"packages": [...], "seed": null or {"dir", "requirements", "inputs"}}, the
+# seed's dir in the app's root.
 # With a seed (a first deploy of a source directory, the venv's inputs known on the
 # controller), python3-venv is installed first, and the release's virtualenv is built at
 # seed.dir (venv, then one pip run of the requirements' text and the inputs) while apt
 # installs the rest: the tool's venv command moves it into the release when the release's
 # inputs are the same (flask_app_tool.py, SEED_INPUTS), which spares the build's own
-# venv and pip steps. Where the app is live already, or a line could name a file, a URL
-# or credentials, there is no seed; a seed that fails is removed, and the build makes
-# its venv as always.
+# venv and pip steps. Where the app is live already there is no seed; a seed that fails
+# is removed, and the build makes its venv as always.
 import json
 import os
 import shutil
@@ -76,10 +76,9 @@ def apt_install(packages, updated):
 
 
 def seed_wanted(seed):
-    if not seed or os.path.lexists(os.path.join(seed["root"], "current")):
-        return False
-    lines = [line.strip() for line in seed["requirements"].splitlines() + list(seed["inputs"])]
-    return not any(line.startswith(("-", ".", "/", "~")) or "://" in line or "@" in line for line in lines)
+    """A seed only for a first deploy: where a release is live, the build copies its venv.
+    (The controller sends no seed whose inputs could name a file, a URL or credentials.)"""
+    return bool(seed) and not os.path.lexists(os.path.join(os.path.dirname(seed["dir"]), "current"))
 
 
 def build_seed(seed, took, began):
@@ -87,7 +86,7 @@ def build_seed(seed, took, began):
     inputs are recorded last, so that only a complete one is ever used."""
     target = seed["dir"]
     shutil.rmtree(target, ignore_errors=True)
-    os.makedirs(seed["root"], mode=0o755, exist_ok=True)
+    os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as requirements:
         requirements.write(seed["requirements"])
         requirements.flush()
