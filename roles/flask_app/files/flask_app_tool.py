@@ -178,7 +178,7 @@ def cmd_state(args):
 def stored_files(files_dir):
     """The shared files kept under files_dir (those the list names and those it dropped)."""
     found = []
-    for top, _, names in os.walk(files_dir):
+    for top, dummy, names in os.walk(files_dir):
         found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
     return sorted(found)
 
@@ -231,7 +231,7 @@ def move_venv_paths(venv, old, new):
     """Rewrite the old venv's absolute path to the new one in the copy's text files (scripts'
     #! lines, pyvenv.cfg, activate, .pth and install records); bytecode is left alone."""
     old_bytes, new_bytes = old.encode(), new.encode()
-    for dirpath, _, filenames in os.walk(venv):
+    for dirpath, dummy, filenames in os.walk(venv):
         for name in filenames:
             path = os.path.join(dirpath, name)
             if name.endswith((".pyc", ".so")) or os.path.islink(path) or os.path.getsize(path) > 4 << 20:
@@ -434,7 +434,7 @@ def secret_key_problems(config, env, root, digests):
 
 
 def load_app(spec):
-    module_name, _, attr = spec.partition(":")
+    module_name, dummy, attr = spec.partition(":")
     is_factory = attr.endswith("()")
     module = importlib.import_module(module_name)
     target = getattr(module, attr[:-2] if is_factory else attr)

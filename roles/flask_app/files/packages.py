@@ -50,7 +50,7 @@ def write(path, record):
 
 def apt_get(args):
     done = subprocess.run(["apt-get"] + args, env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, universal_newlines=True)
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
     return done.returncode, done.stderr.strip()[-4000:]
 
 
@@ -94,7 +94,7 @@ def build_seed(seed, took, began):
                      [os.path.join(target, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input",
                       "--quiet", "--requirement", requirements.name] + list(seed["inputs"])):
             if subprocess.run(argv, env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode:
+                              stderr=subprocess.DEVNULL, check=False).returncode:
                 shutil.rmtree(target, ignore_errors=True)
                 return
     write(os.path.join(target, "flask-app-seed.json"),
