@@ -82,6 +82,8 @@ for run in "${runs[@]}"; do
   [[ " ${failed[*]} " == *" $run "* ]] && ((f == 0)) && f=1
   passed=$((passed + ${p:-0})) failures=$((failures + f))
 done
+took=$(printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)))
+echo "all runs took $took, $jobs at a time"
 ((${#failed[@]} == 0)) || { echo "failed: ${failed[*]}"; echo "scenarios: $passed passed, $failures failed"; exit 1; }
 echo "all passed: ${runs[*]}"
 echo "scenarios: $passed passed, $failures failed"
