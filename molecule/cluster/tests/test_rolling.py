@@ -74,7 +74,7 @@ def test_a_lock_held_on_one_app_server_stops_the_fleet_deploy_before_any_change(
     assert lock_left(lb) is None and lock_left(apps[NAMES["app1"]]) is None, "the refused deploy left its own locks"
     assert lock_left(held_on) == record, "the refused deploy touched the holder's lock"
 
-    cleared = run_playbook(UNLOCK_PLAYBOOK, "--limit", NAMES["app2"])
+    cleared = run_playbook(UNLOCK_PLAYBOOK, "--limit", NAMES["app2"], "-e", f"flask_app_name={APP}")
     assert cleared.returncode == 0, cleared.output[-3000:]
     assert "Cleared the STALE deploy lock" in cleared.output and "GitLab CI job 7101" in cleared.output, (
         f"unlock.yml does not say whose lock it cleared:\n{cleared.output[-3000:]}")
