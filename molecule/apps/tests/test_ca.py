@@ -9,6 +9,8 @@ from sitelib import PROJECT, Site, run_playbook
 
 WEBSERVERS = os.path.join(PROJECT, "playbooks", "webservers.yml")
 NAMES = {"notes": "notes.test", "probe": "probe.test"}
+# A path each app answers with 200.
+PATHS = {"notes": "/health", "probe": "/"}
 HOST_CA = "/etc/ssl/flask-ca/ca.crt"
 
 # A site's own CA as the role made it before (/etc/ssl/flask/NAME/ca), signing the site's
@@ -53,7 +55,7 @@ def test_the_fetched_ca_verifies_every_apps_site(host, sites):
     with open(FETCHED_CA, encoding="utf-8") as handle:
         assert handle.read() == host.file(HOST_CA).content_string, "the fetched CA is not the host's"
     for app, name in NAMES.items():
-        response = sites[app].https("/", host=name, sni=name)
+        response = sites[app].https(PATHS[app], host=name, sni=name)
         assert response.status == 200, f"{name}: {response.status}"
 
 
@@ -76,7 +78,7 @@ def test_a_host_with_a_ca_per_app_converges_to_one_ca(host, sites, tmp_path):
     assert "another CA issued it" in converged.output, converged.output[-3000:]
     assert not host.file("/etc/ssl/flask/notes/ca").exists, "the notes site's own CA was left"
     for app, name in NAMES.items():
-        assert sites[app].https("/", host=name, sni=name).status == 200, f"{name} does not verify with the host's CA"
+        assert sites[app].https(PATHS[app], host=name, sni=name).status == 200, f"{name} does not verify with the host's CA"
     again = run_playbook(WEBSERVERS)
     assert again.returncode == 0 and again.changed == 0, f"changed={again.changed}:\n{again.output[-3000:]}"
 
