@@ -1,5 +1,6 @@
-"""Fixtures of the apps scenario: the site's CA (each app has its own), and a client that
-speaks to one app by name."""
+"""Fixtures of the apps scenario: the host's private CA, which signs every app's certificate,
+as the play fetched it to the controller (tls_self_signed_ca_fetch), and a client per app
+that trusts it and speaks to that app by name."""
 import os
 import sys
 
@@ -11,12 +12,12 @@ from sitelib import Site  # noqa: E402
 APPS = ("notes", "probe")
 
 
+# Where molecule.yml has the play copy the CA (tls_self_signed_ca_fetch).
+FETCHED_CA = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "ca.crt")
+
+
 @pytest.fixture(scope="module")
-def sites(host, tmp_path_factory):
-    """One Site per app, each trusting that app's own self-signed CA."""
-    result = {}
-    for app in APPS:
-        path = tmp_path_factory.mktemp(f"ca-{app}") / "ca.crt"
-        path.write_text(host.file(f"/etc/ssl/flask/{app}/ca/ca.crt").content_string)
-        result[app] = Site(str(path))
-    return result
+def sites():
+    """One Site per app, each trusting the one CA the play fetched, as a user of the site would."""
+    assert os.path.exists(FETCHED_CA), f"the play did not copy the CA to {FETCHED_CA}"
+    return {app: Site(FETCHED_CA) for app in APPS}

@@ -162,7 +162,7 @@ class Load:
 
 def site_of(lb, tmp_path_factory, app, name):
     """An app's site on the load balancer, trusting the CA its certificate comes from."""
-    ca = lb.file(f"/etc/ssl/flask/{app}/ca/ca.crt")
+    ca = lb.file("/etc/ssl/flask-ca/ca.crt")
     assert ca.exists, f"the self-signed CA certificate of {app} is missing on the load balancer"
     path = tmp_path_factory.mktemp(f"ca-{app}") / "ca.crt"
     path.write_text(ca.content_string)

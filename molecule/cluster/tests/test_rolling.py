@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import (APP, DEPLOY_PLAYBOOK, LOCK_FILE, NAMES, UNLOCK_PLAYBOOK, Load, live_release,
+from conftest import (APP, DEPLOY_PLAYBOOK, LOCK_FILE, NAMES, PROJECT, UNLOCK_PLAYBOOK, Load, live_release,
                       private_address, release_records, run_playbook)
 
 APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app")
@@ -74,7 +74,7 @@ def test_a_lock_held_on_one_app_server_stops_the_fleet_deploy_before_any_change(
     assert lock_left(lb) is None and lock_left(apps[NAMES["app1"]]) is None, "the refused deploy left its own locks"
     assert lock_left(held_on) == record, "the refused deploy touched the holder's lock"
 
-    cleared = run_playbook(UNLOCK_PLAYBOOK, "--limit", NAMES["app2"])
+    cleared = run_playbook(UNLOCK_PLAYBOOK, "--limit", NAMES["app2"], "-e", f"flask_app_name={APP}")
     assert cleared.returncode == 0, cleared.output[-3000:]
     assert "Cleared the STALE deploy lock" in cleared.output and "GitLab CI job 7101" in cleared.output, (
         f"unlock.yml does not say whose lock it cleared:\n{cleared.output[-3000:]}")
@@ -171,3 +171,15 @@ def test_drain_refuses_to_take_the_last_server_out(rolled_to_v2, site, lb):
     assert "would have no app server up" in " ".join(result.output.split()), result.output[-3000:]
     assert upstream_lines(lb) == before, "the upstream changed"
     assert all(status == 200 for status, _, _ in site.sample(10)), "the site stopped serving"
+
+
+def test_a_full_run_keeps_the_drained_server_drained_and_changes_nothing_on_the_load_balancer(rolled_to_v2, lb, apps):
+    """The failed deploy above left app2 drained: site.yml keeps it drained, leaving the
+    upstream file as the drain wrote it, with no change on the load balancer."""
+    upstream = f"/etc/nginx/upstreams/{APP}.conf"
+    before = lb.file(upstream).sha256sum, upstream_lines(lb)
+    assert [line for line in before[1] if line.endswith(" down;")], "no server is drained: nothing to prove"
+    result = run_playbook(os.path.join(PROJECT, "site.yml"))
+    assert result.returncode == 0, result.output[-4000:]
+    assert result.changed[NAMES["lb"]] == 0, f"site.yml changed the load balancer:\n{result.output[-4000:]}"
+    assert (lb.file(upstream).sha256sum, upstream_lines(lb)) == before, f"the upstream now reads {upstream_lines(lb)}"

@@ -38,7 +38,7 @@ def test_app_factory_deploys_with_a_warning_for_main_block(factory_deploy):
 
 def test_second_app_served_beside_the_first(factory_deploy, host, tmp_path):
     ca = tmp_path / "factory-ca.crt"
-    ca.write_text(host.file("/etc/ssl/flask/factory/ca/ca.crt").content_string)
+    ca.write_text(host.file("/etc/ssl/flask-ca/ca.crt").content_string)
     response = Site(str(ca)).https("/", host="factory.localhost", sni="factory.localhost")
     assert response.status == 200 and response.body == "Hello from the factory!"
     assert host.service("gunicorn-factory.service").is_running
@@ -67,6 +67,6 @@ def test_environment_change_is_checked_again_until_it_passes(host, tmp_path):
     cleared = deploy("envdebug", "envdebug:app")
     assert cleared.returncode == 0, cleared.output[-3000:]
     ca = tmp_path / "envdebug-ca.crt"
-    ca.write_text(host.file("/etc/ssl/flask/envdebug/ca/ca.crt").content_string)
+    ca.write_text(host.file("/etc/ssl/flask-ca/ca.crt").content_string)
     response = Site(str(ca)).https("/", host="envdebug.localhost", sni="envdebug.localhost")
     assert response.status == 200 and response.body == "testing is off"

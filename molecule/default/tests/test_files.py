@@ -9,7 +9,7 @@ def test_env_file_readable_by_root_and_app_group_only(host):
 
 
 def test_private_key_readable_by_root_only(host):
-    for path in (f"/etc/ssl/flask/{APP}/privkey.pem", f"/etc/ssl/flask/{APP}/ca/ca.key"):
+    for path in (f"/etc/ssl/flask/{APP}/privkey.pem", "/etc/ssl/flask-ca/ca.key"):
         key = host.file(path)
         assert key.user == "root" and key.mode == 0o600, f"{path} is not root-only"
 

@@ -181,7 +181,7 @@ def test_certificate_due_or_damaged_is_made_again(site, host):
     (files/make.py); the repairs go through the community.crypto modules, which must take
     that CA and its key as their own instead of making a new CA the clients do not trust."""
     cert = f"/etc/ssl/flask/{APP}/fullchain.pem"
-    ca_files = [f"/etc/ssl/flask/{APP}/ca/ca.crt", f"/etc/ssl/flask/{APP}/ca/ca.key"]
+    ca_files = ["/etc/ssl/flask-ca/ca.crt", "/etc/ssl/flask-ca/ca.key"]
     ca_sums = [host.file(path).sha256sum for path in ca_files]
     first = site.certificate_sha256()
     # The certificate is good for 365 days: with 400 it is due.

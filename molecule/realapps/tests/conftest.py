@@ -67,7 +67,7 @@ def make_release(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ca_file(host, tmp_path_factory):
-    ca = host.file(f"/etc/ssl/flask/{APP}/ca/ca.crt")
+    ca = host.file("/etc/ssl/flask-ca/ca.crt")
     path = tmp_path_factory.mktemp("ca") / "ca.crt"
     path.write_text(ca.content_string)
     return str(path)

@@ -11,7 +11,7 @@ from sitelib import APP, PROJECT, Site, run_playbook  # noqa: E402,F401
 @pytest.fixture(scope="module")
 def site(host, tmp_path_factory):
     """The site, with the CA certificate read from the host the way a user gets it."""
-    ca = host.file(f"/etc/ssl/flask/{APP}/ca/ca.crt")
+    ca = host.file("/etc/ssl/flask-ca/ca.crt")
     assert ca.exists, "the self-signed CA certificate is missing on the host"
     path = tmp_path_factory.mktemp("ca") / "ca.crt"
     path.write_text(ca.content_string)

@@ -2,7 +2,8 @@
 # The controller passes one JSON argument:
 #   dir          the certificate directory
 #   served       the certificates that may be served, in order of preference
-#   self_signed  {paths, ca, cert, key, renew_days} when tls_mode is self_signed
+#   self_signed  {paths, ca, site_ca, cert, key, renew_days} when tls_mode is self_signed
+#                (ca: the host's CA certificate; site_ca: where a site's own CA was kept)
 # and reads one JSON object back. No key material is printed.
 import datetime
 import hashlib
@@ -38,7 +39,22 @@ def names(name):
     return [[attribute.rfc4514_attribute_name, attribute.value] for attribute in name]
 
 
-def certificate(cert_path, key_path, renew_days):
+def signed_by(cert, ca_path):
+    """Whether the CA certificate at ca_path (ECDSA, as the role makes it) signed cert."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        with open(ca_path, "rb") as handle:
+            ca_cert = x509.load_pem_x509_certificate(handle.read())
+        ca_cert.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                    ec.ECDSA(cert.signature_hash_algorithm))
+        return cert.issuer == ca_cert.subject
+    except Exception:  # pylint: disable=broad-except
+        return False
+
+
+def certificate(cert_path, key_path, renew_days, ca_path):
     """What the fast path compares; None when the library, the certificate or the key fails."""
     try:
         from cryptography import x509
@@ -61,6 +77,7 @@ def certificate(cert_path, key_path, renew_days):
         return {
             "subject": names(cert.subject),
             "issuer": names(cert.issuer),
+            "signed_by_ca": signed_by(cert, ca_path),
             "alt_names": [("DNS:" + entry.value) if isinstance(entry, x509.DNSName) else type(entry).__name__
                           for entry in alt],
             "valid_at_renewal": not_before <= renewal <= not_after,
@@ -83,7 +100,8 @@ def main():
         answer["have"] = ["%s %d %d %s %s" % (path, info["uid"], info["gid"], info["mode"], info["isdir"])
                           for path, info in ((path, look(path)) for path in wanted["paths"]) if info]
         answer["ca_checksum"] = sha1(wanted["ca"]) or ""
-        answer["certificate"] = certificate(wanted["cert"], wanted["key"], wanted["renew_days"])
+        answer["certificate"] = certificate(wanted["cert"], wanted["key"], wanted["renew_days"], wanted["ca"])
+        answer["site_ca"] = look(wanted["site_ca"]) is not None
         try:
             import cryptography  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
             answer["crypto_library"] = True
