@@ -1,10 +1,14 @@
 """Deploys and rollbacks while a bounded load runs: zero failed requests, the answers
 switch version, and bad releases never take over. The tests run in file order."""
 import json
+import os
+import secrets
 import shlex
 import subprocess
 
-from conftest import APP, APP_SOURCE, DEPLOY, INSTANCE, deploy, release_state, rollback, run_playbook, site_get
+from conftest import APP, APP_SOURCE, DEPLOY, INSTANCE, PROJECT, deploy, release_state, rollback, run_playbook, site_get
+
+SERVER_SCRIPT = os.path.join(PROJECT, "molecule", "shared", "git_http_server.py")
 
 
 def test_unchanged_code_deploys_nothing():
@@ -138,6 +142,47 @@ def test_git_source_deploys_once_per_commit(host, make_release, tmp_path, ca_fil
     assert "version 6" in site_get(ca_file)
     again = run_playbook(DEPLOY, *args)
     assert again.returncode == 0 and again.changed == 0, f"the same commit deployed again changed things:\n{again.output[-3000:]}"
+
+
+def test_git_credentials_reach_no_file_and_no_command_line(host, make_release, tmp_path, ca_file):
+    """A token in the git URL (a password holding an @) is used for the fetch from a server
+    that requires it, yet is in no file under /srv, on no command line while git runs (the
+    server looks at every process's as it answers), and the cache is root's, mode 0700."""
+    source = make_release(9)
+    git = ["git", "-C", source, "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run(["git", "-c", "init.defaultBranch=main", "init", "-q", source], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "version 9"], check=True)
+    served = tmp_path / "served"
+    served.mkdir()
+    subprocess.run(["git", "clone", "-q", "--bare", source, str(served / "relapp.git")], check=True)
+    subprocess.run(["git", "-C", str(served / "relapp.git"), "update-server-info"], check=True)
+    token = "tok@" + secrets.token_hex(12)
+    (tmp_path / "password").write_text(token)
+    for local, remote in ((served, "/opt/gitserved"), (tmp_path / "password", "/root/git-password"),
+                          (SERVER_SCRIPT, "/opt/git_http_server.py")):
+        subprocess.run(["podman", "cp", str(local), f"{INSTANCE}:{remote}"], check=True)
+    host.check_output("chmod 0600 /root/git-password; rm -f /root/git-requests.log")
+    host.check_output("systemd-run --unit=test-git-server -p RuntimeMaxSec=600 python3 /opt/git_http_server.py "
+                      "/opt/gitserved 18765 deploy /root/git-password /root/git-requests.log")
+    try:
+        result = run_playbook(DEPLOY, "-e", "flask_app_source=git",
+                              "-e", f"flask_app_git_repo=http://deploy:{token}@127.0.0.1:18765/relapp.git")
+    finally:
+        host.run("systemctl stop test-git-server")
+    assert result.returncode == 0, result.output[-3000:]
+    assert "version 9" in site_get(ca_file), "the release fetched with the credentials is not live"
+    requests = [json.loads(line) for line in host.file("/root/git-requests.log").content_string.splitlines()]
+    assert any(r["authorised"] for r in requests), f"git never sent the credentials: {requests}"
+    assert not any(r["on_command_line"] for r in requests), f"the token was on a command line: {requests}"
+    for secret in (token, token.split("@")[1]):
+        found = host.run(f"grep -rlF -D skip {shlex.quote(secret)} /srv /run /etc/flask")
+        assert found.stdout == "", f"the token (or its part after @) is stored in {found.stdout}"
+        assert secret not in result.output, "the play printed the token"
+    cache = host.file(f"/srv/{APP}/git-cache")
+    assert (cache.user, cache.group, cache.mode) == ("root", "root", 0o700), (cache.user, cache.group, oct(cache.mode))
+    history = host.file(f"/srv/{APP}/deploy-history.jsonl")
+    assert "http://127.0.0.1:18765/relapp.git" in history.content_string, "the history lost the URL without credentials"
 
 
 def test_restart_missed_by_an_interrupted_run_happens_on_the_next(host, make_release, ca_file):

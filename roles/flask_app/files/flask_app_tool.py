@@ -80,7 +80,8 @@ def cmd_layout(args):
         fix.append("group")
     try:
         user = pwd.getpwnam(want["user"])
-        if (name_of(grp.getgrgid, user.pw_gid), user.pw_dir, user.pw_shell) != (want["group"], want["home"], want["shell"]):
+        if ((name_of(grp.getgrgid, user.pw_gid), user.pw_dir, user.pw_shell, user.pw_gecos)
+                != (want["group"], want["home"], want["shell"], want.get("comment", user.pw_gecos))):
             fix.append("user")
     except KeyError:
         fix.append("user")

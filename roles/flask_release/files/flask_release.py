@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -207,6 +208,12 @@ def release_origin(root, release):
         return ""
 
 
+def without_credentials(text):
+    """text with the user and password of each URL in it cut (up to the last @ before the
+    path, so a password holding an @ goes whole)."""
+    return re.sub(r"://[^/\s]*@", "://", text)
+
+
 def last_live(past):
     """The release of the last successful record, or None."""
     live = [r for r in past if r.get("result") == "ok"]
@@ -225,10 +232,10 @@ def cmd_record(args):
         "app": os.path.basename(os.path.normpath(root)),
         "action": args.action,
         "release": args.release,
-        "source": args.source or release_origin(root, args.release),
+        "source": without_credentials(args.source or release_origin(root, args.release)),
         "who": args.who,
         "result": args.result,
-        "detail": " ".join(args.detail.split())[:500],
+        "detail": without_credentials(" ".join(args.detail.split()))[:500],
     }
     kept = [json.dumps(r, sort_keys=True) for r in past[-(HISTORY_KEEP - 1):]] + [json.dumps(record, sort_keys=True)]
     os.makedirs(root, exist_ok=True)

@@ -1,0 +1,1 @@
+../../security/tests/test_static_links.py
