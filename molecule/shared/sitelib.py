@@ -50,6 +50,20 @@ def run_playbook(playbook, *args):
     return result
 
 
+def assert_alive(conn, host, alive):
+    """GET alive[0] on `conn` (Host: `host`) answers 200 with alive[1] in its body, and the
+    connection stays open for the next request (so the next answer comes over it)."""
+    path, text = alive
+    sock = conn.sock
+    conn.request("GET", path, headers={"Host": host})
+    response = conn.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    assert response.status == 200 and text in body, (
+        f"no live answer from the app first: GET {path} (Host: {host}) gave {response.status} {body[:200]!r}, "
+        f"wanted 200 with {text!r}; an absence seen after it would prove nothing")
+    assert conn.sock is sock and sock is not None, f"the server closed the connection after GET {path}"
+
+
 class Site:
     """Requests to the published ports, verifying TLS against the site's CA."""
 
@@ -67,12 +81,22 @@ class Site:
             with self.tls_context().wrap_socket(raw, server_hostname=sni) as tls:
                 return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
 
-    def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET", body=None, headers=None):
-        """Connect to 127.0.0.1 with SNI `sni`, send Host `host`, `headers` (and a body); return the response."""
+    def connect(self, sni=SITE_NAME):
+        """A verified TLS connection to 127.0.0.1 with SNI `sni`, as an HTTPSConnection."""
         raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
-        tls = self.tls_context().wrap_socket(raw, server_hostname=sni)
         conn = http.client.HTTPSConnection(sni, HTTPS_PORT, timeout=10)
-        conn.sock = tls
+        conn.sock = self.tls_context().wrap_socket(raw, server_hostname=sni)
+        return conn
+
+    def https(self, path, host=SITE_NAME, sni=SITE_NAME, method="GET", body=None, headers=None, alive=None):
+        """Connect to 127.0.0.1 with SNI `sni`, send Host `host`, `headers` (and a body); return the response.
+
+        alive: (path, text). The same connection first asks GET path under the TLS name and
+        must get 200 with `text` in the body, and stay open: the answer that follows comes
+        from a proxy that reached a live app a moment before (see docs/testing.md)."""
+        conn = self.connect(sni)
+        if alive:
+            assert_alive(conn, sni, alive)
         conn.request(method, path, body=body, headers={"Host": host, **(headers or {})})
         response = conn.getresponse()
         response.body = response.read().decode("utf-8", "replace")
@@ -81,9 +105,7 @@ class Site:
 
     def https_many(self, path, count):
         """Send `count` requests over one kept-alive connection; return their statuses."""
-        raw = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10)
-        conn = http.client.HTTPSConnection(SITE_NAME, HTTPS_PORT, timeout=10)
-        conn.sock = self.tls_context().wrap_socket(raw, server_hostname=SITE_NAME)
+        conn = self.connect()
         statuses = []
         for _ in range(count):
             conn.request("GET", path, headers={"Host": SITE_NAME})
@@ -102,12 +124,42 @@ class Site:
         return response
 
 
+def unverified_handshake(sni, port=HTTPS_PORT):
+    """A TLS handshake to 127.0.0.1 naming `sni`, with verification off (as a scanner or a
+    careless client makes it); the DER certificate the server showed."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname=sni) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def assert_handshake_refused(sni, known_sni, port=HTTPS_PORT):
+    """nginx's promise for a name no site claims (ssl_reject_handshake): the handshake ends
+    with the alert unrecognized_name before any certificate is shown. Verification is off,
+    so no certificate, right or wrong, can make the handshake fail; and `known_sni` must
+    first get a certificate on the same port, so a dead or absent listener fails too."""
+    assert unverified_handshake(known_sni, port), f"{known_sni} got no certificate: the site is not there"
+    try:
+        shown = unverified_handshake(sni, port)
+    except ssl.SSLError as error:
+        assert error.reason == "TLSV1_UNRECOGNIZED_NAME", f"the handshake for {sni} failed otherwise: {error!r}"
+        return
+    raise AssertionError(f"the handshake for {sni} completed with a certificate of sha256 "
+                         f"{hashlib.sha256(shown).hexdigest()}")
+
+
 # What a page that comes from the Werkzeug debugger, or a traceback, carries.
 DEBUGGER_MARKERS = ("Traceback", 'File "', "__debugger__", "Werkzeug Debugger", "debugger.js", "EVALEX", "CONSOLE_MODE")
 DEBUGGER_RESOURCE = "?__debugger__=yes&cmd=resource&f=debugger.js"
 
 
-def debugger_exposure(site, routed_paths, error_requests, leak_texts=()):
+# Statuses a proxy gives when it got no answer from the app: an absence seen in them proves nothing.
+NO_APP_STATUSES = (502, 503, 504)
+
+
+def debugger_exposure(site, routed_paths, error_requests, leak_texts=(), alive=("/", "")):
     """Ask the site every way an attacker asks for the Werkzeug debugger; return what leaked.
 
     routed_paths: paths the app routes (besides /); the debugger's resource is asked for
@@ -115,32 +167,38 @@ def debugger_exposure(site, routed_paths, error_requests, leak_texts=()):
     4xx or 5xx; their bodies are scanned for debugger markers and for leak_texts (e.g.
     the text of an exception the app raises). /console is asked for with the site's
     name, Host: 127.0.0.1 and Host: localhost (the names Werkzeug 3.0.3 trusts).
+
+    No absence counts unless the app is alive: each probe goes over a connection whose
+    first request, GET alive[0] under the site's name, answered 200 with alive[1] in its
+    body (else AssertionError), and a probe answered 502, 503 or 504 (the proxy reached
+    no app) is reported, not accepted.
     """
     markers = DEBUGGER_MARKERS + tuple(leak_texts)
     leaks = []
 
-    def scan(label, response):
+    def ask(label, path, method="GET", **host):
+        response = site.https(path, method=method, alive=alive, **host)
+        if response.status in NO_APP_STATUSES:
+            leaks.append(f"{label} answered {response.status}: the proxy reached no app, so nothing was proved")
         found = [marker for marker in markers if marker in response.body]
         if found:
             leaks.append(f"{label} answered {response.status} with {found}")
         if "werkzeug" in (response.getheader("Server") or "").lower():
             leaks.append(f"{label} answered with Server: {response.getheader('Server')}")
+        return response
 
     for path in ("/", *routed_paths):
-        response = site.https(path + DEBUGGER_RESOURCE)
+        response = ask(f"GET {path}{DEBUGGER_RESOURCE}", path + DEBUGGER_RESOURCE)
         if "javascript" in (response.getheader("Content-Type") or ""):
             leaks.append(f"{path}{DEBUGGER_RESOURCE} served JavaScript")
-        scan(f"GET {path}{DEBUGGER_RESOURCE}", response)
     for host in (SITE_NAME, "127.0.0.1", "localhost"):
-        response = site.https("/console", host=host)
+        response = ask(f"GET /console (Host: {host})", "/console", host=host)
         if response.status < 400:
             leaks.append(f"/console with Host: {host} answered {response.status}, not an error")
-        scan(f"GET /console (Host: {host})", response)
     for method, path, host in error_requests:
-        response = site.https(path, host=host, method=method)
+        response = ask(f"{method} {path} (Host: {host})", path, method=method, host=host)
         if response.status < 400:
             leaks.append(f"{method} {path} (Host: {host}) answered {response.status}, not an error")
-        scan(f"{method} {path} (Host: {host})", response)
     return leaks
 
 

@@ -3,12 +3,12 @@ name by its own user and units, one app's deploy leaving the other's server alon
 load, and bad lists refused before any change. test_removal.py, which runs last, removes one."""
 import json
 import os
-import ssl
-import threading
+import shlex
 import time
 
 import pytest
-from sitelib import PROJECT, run_playbook
+from loadgen import KeptAliveClient, Load
+from sitelib import HTTPS_PORT, PROJECT, assert_handshake_refused, run_playbook
 
 WEBSERVERS = os.path.join(PROJECT, "playbooks", "webservers.yml")
 DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")
@@ -17,6 +17,10 @@ RUN = os.path.join(PROJECT, "playbooks", "run.yml")
 NOTES_SOURCE = os.path.join(PROJECT, "molecule", "realapps", "app")
 NAMES = {"notes": "notes.test", "probe": "probe.test"}
 UNITS = {"notes": "gunicorn-notes.service", "probe": "waitress-probe.service"}
+PATHS = {"notes": "/health", "probe": "/"}
+# The version of the notes app as converged (its source's VERSION file).
+with open(os.path.join(NOTES_SOURCE, "VERSION"), encoding="utf-8") as handle:
+    FIRST_VERSION = handle.read().strip()
 
 
 def get(sites, app, path):
@@ -37,8 +41,8 @@ def test_each_app_is_served_under_its_own_name(sites):
 
 
 def test_a_name_no_app_claims_gets_no_site(sites):
-    with pytest.raises(ssl.SSLError):
-        sites["notes"].https("/", host="other.test", sni="other.test")
+    # nginx refuses the handshake (unrecognized_name), verification off: no certificate at all.
+    assert_handshake_refused("other.test", "notes.test")
     # Over one app's TLS connection, another name is refused (421), never served.
     crossed = sites["notes"].https("/", host="other.test", sni="notes.test")
     assert crossed.status == 421, crossed.status
@@ -69,41 +73,10 @@ def test_one_app_user_cannot_read_another_apps_secrets_or_data(host, user, path)
     assert reader.rc != 0 and "Permission denied" in reader.stderr, (user, path, reader.rc, reader.stdout[:200])
 
 
-class TwoSiteLoad:
-    """Bounded requests to both apps by name, from a few threads, while an action runs."""
-
-    def __init__(self, sites, threads=3, seconds=180):
-        self.sites, self.threads, self.deadline = sites, threads, time.monotonic() + seconds
-        self.stop = threading.Event()
-        self.results = {app: [] for app in NAMES}
-        self.workers = []
-
-    def work(self, app):
-        path = "/health" if app == "notes" else "/"
-        while not self.stop.is_set() and time.monotonic() < self.deadline:
-            try:
-                self.results[app].append(get(self.sites, app, path).status)
-            except OSError as error:  # a refused or reset connection counts as a failure
-                self.results[app].append(repr(error))
-            time.sleep(0.02)
-
-    def __enter__(self):
-        for app in NAMES:
-            for _ in range(self.threads):
-                worker = threading.Thread(target=self.work, args=(app,), daemon=True)
-                worker.start()
-                self.workers.append(worker)
-        time.sleep(2)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(2)
-        self.stop.set()
-        for worker in self.workers:
-            worker.join(30)
-
-    def failures(self, app):
-        return [status for status in self.results[app] if status != 200]
+def load_on(sites, app):
+    """A bounded load on one app by name, each request on a new verified TLS connection."""
+    return Load(lambda: KeptAliveClient(sites[app].ca_file, NAMES[app], HTTPS_PORT, PATHS[app], keep_alive=False),
+                threads=3, pause=0.02, seconds=300, label=f"load on {NAMES[app]}")
 
 
 def test_a_deploy_of_one_app_leaves_the_other_untouched_under_load(host, sites, tmp_path):
@@ -112,22 +85,27 @@ def test_a_deploy_of_one_app_leaves_the_other_untouched_under_load(host, sites, 
     os.system(f"cp -a {NOTES_SOURCE}/. {source}/")  # noqa: S605 (a local copy of the test app)
     (source / "VERSION").write_text("apps-v2\n")
     probe_pid = main_pid(host, UNITS["probe"])
-    with TwoSiteLoad(sites) as load:
+    with load_on(sites, "notes") as notes_load, load_on(sites, "probe") as probe_load:
         result = run_playbook(DEPLOY, "-e", "flask_app=notes", "-e", f"flask_app_source_dir={source}")
     assert result.returncode == 0, result.output[-3000:]
     assert get(sites, "notes", "/health").getheader("X-App-Version") == "apps-v2"
     assert main_pid(host, UNITS["probe"]) == probe_pid, "the probe app's server was restarted"
-    for app in NAMES:
-        assert len(load.results[app]) > 20, f"too few requests to {app}: {len(load.results[app])}"
-        assert not load.failures(app), f"{app}: {load.failures(app)[:10]}"
+    notes_load.assert_no_failure(min_requests=100)
+    probe_load.assert_no_failure(min_requests=100)
+    versions = {sample.details[0] for sample in notes_load.samples if sample.details}
+    assert versions == {FIRST_VERSION, "apps-v2"}, f"versions notes served during its deploy: {versions}"
 
 
 def test_a_rollback_of_one_app_leaves_the_other_untouched(host, sites):
     """Runs after the deploy above: notes goes back to its first release, probe stays as it is."""
+    assert get(sites, "notes", "/health").getheader("X-App-Version") == "apps-v2", "the deploy above did not run"
     probe_pid = main_pid(host, UNITS["probe"])
     result = run_playbook(ROLLBACK, "-e", "flask_app=notes")
     assert result.returncode == 0, result.output[-3000:]
-    assert get(sites, "notes", "/health").getheader("X-App-Version") != "apps-v2"
+    notes = get(sites, "notes", "/health")
+    assert (notes.status, notes.body, notes.getheader("X-App-Version")) == (200, "ok\n", FIRST_VERSION), (
+        f"after the rollback notes answered {notes.status} {notes.body[:200]!r}, "
+        f"version {notes.getheader('X-App-Version')}, not its first release's {FIRST_VERSION}")
     assert main_pid(host, UNITS["probe"]) == probe_pid, "the probe app's server was restarted"
 
 
@@ -157,3 +135,27 @@ def test_a_bad_app_list_is_refused_before_any_change(host, case, apps, extra, me
     assert result.returncode != 0 and result.changed == 0, (case, result.output[-2000:])
     assert message in " ".join(result.output.split()), (case, result.output[-2000:])
     assert host.run("stat -c %Y /etc/nginx/conf.d/notes.conf /srv/notes/current").stdout == before
+
+
+def test_each_app_has_its_own_deploy_lock(host):
+    """A CI job on another controller holds the probe app's lock (fresh: not stale): a
+    deploy of notes goes ahead, a deploy of probe is refused naming the holder."""
+    since = int(time.time())
+    record = {"who": "GitLab CI job 7201 https://gitlab.example/team/shop/-/jobs/7201", "user": "gitlab-runner",
+              "controller": "runner-elsewhere", "boot_id": "0" * 32, "pid": 4242, "pid_start": "1",
+              "run_id": "runner-elsewhere/0/4242/1", "purpose": "Deploy a release of the Flask app", "app": "probe",
+              "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since)), "since_epoch": since,
+              "renewed_epoch": since}
+    lock = "/var/lib/flask-lock/probe.lock"
+    host.check_output(f"install -d -m 0755 /var/lib/flask-lock && printf '%s\\n' {shlex.quote(json.dumps(record))} > {lock}")
+    try:
+        notes = run_playbook(DEPLOY, "-e", "flask_app=notes")
+        probe = run_playbook(DEPLOY, "-e", "flask_app=probe")
+        left = host.file(lock).content_string
+    finally:
+        host.run(f"rm -f {lock}")
+    assert notes.returncode == 0, f"probe's lock stopped a deploy of notes:\n{notes.output[-3000:]}"
+    assert probe.returncode != 0 and probe.changed == 0, f"a deploy of probe ran under its held lock:\n{probe.output[-3000:]}"
+    assert "held by GitLab CI job 7201" in " ".join(probe.output.split()), (
+        f"the refusal does not name the holder:\n{probe.output[-3000:]}")
+    assert json.loads(left) == record, "a deploy touched the probe app's lock"

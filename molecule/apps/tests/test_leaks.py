@@ -6,6 +6,8 @@ from sitelib import debugger_exposure, gixy_findings, nginx_dump, sites_missing_
 NAMES = {"notes": "notes.test", "probe": "probe.test"}
 # Paths each app routes besides /, and requests that must fail.
 ROUTED = {"notes": ["/health", "/about"], "probe": ["/whoami", "/powered"]}
+# What each app answers, alive, on the connection before each probe.
+ALIVE = {"notes": ("/health", "ok"), "probe": ("/", "Hello, World!")}
 ERRORS = {"notes": [("GET", "/nope", "notes.test"), ("DELETE", "/health", "notes.test")],
           "probe": [("GET", "/boom", "probe.test"), ("GET", "/nope", "probe.test")]}
 
@@ -31,5 +33,5 @@ def test_gixy_finds_nothing_with_several_sites(host):
 
 @pytest.mark.parametrize("app", sorted(NAMES))
 def test_no_app_shows_the_debugger_under_its_name(sites, app):
-    leaks = debugger_exposure(Named(sites[app], NAMES[app]), ROUTED[app], ERRORS[app])
+    leaks = debugger_exposure(Named(sites[app], NAMES[app]), ROUTED[app], ERRORS[app], alive=ALIVE[app])
     assert not leaks, f"{app}: " + "\n".join(leaks)

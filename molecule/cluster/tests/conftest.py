@@ -6,11 +6,13 @@ import re
 import socket
 import ssl
 import subprocess
-import threading
-import time
+import sys
 
 import pytest
 import testinfra
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
+from loadgen import Load  # noqa: E402  (the load generator every scenario shares)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(HERE, "..", "..", ".."))
@@ -126,38 +128,15 @@ class Site:
         return results
 
 
-class Load:
-    """Steady requests from a few threads while something else happens, bounded in count
-    and time: it stops by itself after `limit` requests or `seconds`."""
+def load_on(site, **bounds):
+    """A bounded load on one site (the shared generator: every failure kind counted), each
+    request on a new connection; a sample's details are (X-Served-By, X-App-Version)."""
 
-    def __init__(self, site, threads=2, pause=0.05, limit=20000, seconds=600):
-        self.pause = pause
-        self.site, self.limit, self.deadline = site, limit, time.monotonic() + seconds
-        self.results, self.lock, self.stopping = [], threading.Lock(), threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+    def request():
+        response = site.get()
+        return response.status, (response.getheader("X-Served-By"), response.getheader("X-App-Version"))
 
-    def _run(self):
-        while not self.stopping.is_set() and time.monotonic() < self.deadline:
-            with self.lock:
-                if len(self.results) >= self.limit:
-                    return
-            result = self.site.sample(1)[0]
-            with self.lock:
-                self.results.append(result)
-            time.sleep(self.pause)
-
-    def __enter__(self):
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-    def failures(self):
-        return [result for result in self.results if result[0] != 200]
+    return Load(lambda: request, **{"threads": 2, "pause": 0.05, "label": f"load on {site.name}", **bounds})
 
 
 def site_of(lb, tmp_path_factory, app, name):

@@ -5,14 +5,11 @@ only; a deploy of one app leaves the other's servers running, with no failed req
 import json
 import os
 import shutil
-import socket
-import ssl
 import time
 from collections import Counter
 
-import pytest
-
-from conftest import DEPLOY_PLAYBOOK, HTTPS_PORT, NAMES, PROJECT, Load, private_address, run_playbook
+from conftest import DEPLOY_PLAYBOOK, HTTPS_PORT, NAMES, PROJECT, load_on, private_address, run_playbook
+from sitelib import assert_handshake_refused
 from test_cluster import can_connect
 
 APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app")
@@ -43,11 +40,7 @@ def test_each_app_has_an_upstream_of_its_own(lb, apps):
 
 
 def test_a_name_no_app_claims_gets_no_site():
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw, pytest.raises(ssl.SSLError):
-        context.wrap_socket(raw, server_hostname="other.test")
+    assert_handshake_refused("other.test", "admin.test", port=HTTPS_PORT)
 
 
 def test_each_app_runs_as_its_own_user_on_its_own_port(lb, apps):
@@ -70,16 +63,15 @@ def test_a_deploy_of_one_app_leaves_the_other_running_under_load(site, admin_sit
     shutil.copytree(APP_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
     (source / "VERSION").write_text("5\n")
     before = {name: main_pid(app, "gunicorn-cluster.service") for name, app in apps.items()}
-    with Load(site) as cluster_load, Load(admin_site) as admin_load:
+    with load_on(site) as cluster_load, load_on(admin_site) as admin_load:
         result = run_playbook(DEPLOY_PLAYBOOK, "-e", "flask_app=admin", "-e", f"flask_app_source_dir={source}")
     assert result.returncode == 0, result.output[-4000:]
     assert {name: main_pid(app, "gunicorn-cluster.service") for name, app in apps.items()} == before, (
         "the deploy of admin restarted the cluster app's gunicorn")
     assert {version for status, _, version in admin_site.sample(10) if status == 200} == {"5"}
     assert {version for status, _, version in site.sample(10) if status == 200} == {"1"}
-    for name, load in (("cluster", cluster_load), ("admin", admin_load)):
-        assert len(load.results) > 20, f"too few requests to {name}: {len(load.results)}"
-        assert not load.failures(), f"{name}: {len(load.failures())} failed: {load.failures()[:5]}"
+    cluster_load.assert_no_failure(min_requests=100)
+    admin_load.assert_no_failure(min_requests=100)
 
 
 def test_a_one_off_command_runs_on_a_server_of_the_app_named():

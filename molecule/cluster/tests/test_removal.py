@@ -4,12 +4,9 @@ and its site, upstream and certificate from the load balancer; its data stays, t
 other app keeps serving, and its name gets no TLS handshake any more."""
 import json
 import os
-import socket
-import ssl
-
-import pytest
 
 from conftest import APP, HTTPS_PORT, NAMES, PROJECT, run_playbook
+from sitelib import assert_handshake_refused
 from test_rolling import APP_DIR
 
 # The inventory's cluster item (molecule.yml), unchanged, and admin marked absent.
@@ -35,9 +32,5 @@ def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(site, lb, apps
     assert not app2.user("admin").exists, "the admin user is left"
     assert app2.file("/srv/admin/data/instance/kept").content_string == "kept\n", "admin's data was deleted"
     assert not app2.socket("tcp://0.0.0.0:8001").is_listening and not app2.run("ss -Htln 'sport = :8001'").stdout
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=10) as raw, pytest.raises(ssl.SSLError):
-        context.wrap_socket(raw, server_hostname="admin.test")
+    assert_handshake_refused("admin.test", "localhost", port=HTTPS_PORT)
     assert {status for status, _, _ in site.sample(20)} == {200}, "the cluster app stopped serving"

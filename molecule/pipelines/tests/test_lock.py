@@ -1,7 +1,15 @@
 """The deploy lock: one run changes the app at a time, a refused run names the holder,
 a waiting run gets the lock, a failed run releases it, and a killed run leaves a lock
 reported as STALE that unlock.yml clears."""
-from conftest import DEPLOY, UNLOCK, Run, Sampler, ci_job_env, lock_record, run_playbook, wait_for_lock
+import json
+import os
+import shlex
+import time
+
+from conftest import (APP, DEPLOY, LOCK_FILE, PROJECT, ROLLBACK, UNLOCK, Run, Sampler, ci_job_env, lock_record, on_host,
+                      run_playbook, site_version, wait_for_lock)
+
+SITE = os.path.join(PROJECT, "site.yml")
 
 
 def test_two_deploys_at_once_one_is_refused_naming_the_holder(make_release, ca_file):
@@ -30,16 +38,51 @@ def test_two_deploys_at_once_one_is_refused_naming_the_holder(make_release, ca_f
     assert lock_record() is None, "the lock was left behind"
 
 
-def test_a_waiting_deploy_gets_the_lock_when_the_holder_is_done(make_release):
-    live = make_release(31)  # already built and live: both runs are quick
-    holder = Run(DEPLOY, "-e", f"flask_app_source_dir={live}")
-    wait_for_lock()
-    waiter = Run(DEPLOY, "-e", f"flask_app_source_dir={live}", "-e", "flask_lock_wait=600")
-    holder.wait()
+HOLD = 45  # seconds another run holds the lock while a deploy waits for it
+
+
+def hold_lock_elsewhere(job):
+    """Write the lock's record as a live run of GitLab CI job `job` on another controller
+    would (taken now, so its lease runs): this controller cannot check that run, so the
+    lock is neither free nor stale. Returns the record."""
+    since = int(time.time())
+    record = {"who": f"GitLab CI job {job} https://gitlab.example/team/shop/-/jobs/{job}", "user": "gitlab-runner",
+              "controller": "runner-elsewhere", "boot_id": "0" * 32, "pid": 4242, "pid_start": "1",
+              "run_id": f"runner-elsewhere/0/4242/{job}", "purpose": "Deploy a release of the Flask app", "app": APP,
+              "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since)), "since_epoch": since,
+              "renewed_epoch": since}
+    held = on_host(f"install -d -m 0755 /var/lib/flask-lock && printf '%s\\n' {shlex.quote(json.dumps(record))} > {LOCK_FILE}")
+    assert held.returncode == 0 and lock_record() == record, f"could not hold the lock: {held.stderr}"
+    return record
+
+
+def test_a_waiting_deploy_waits_for_the_holder_then_deploys(make_release, ca_file):
+    """Another controller's CI job holds the lock for HOLD s (its record written on the
+    host, then removed, as its run would release it); a deploy with flask_lock_wait starts
+    meanwhile, takes the lock within seconds of its release, and deploys its release."""
+    before = site_version(ca_file)
+    release = make_release(36)
+    record = hold_lock_elsewhere(7010)
+    waiter = Run(DEPLOY, "-e", f"flask_app_source_dir={release}", "-e", "flask_lock_wait=600")
+    time.sleep(HOLD)
+    assert waiter.returncode is None, f"the waiting deploy ended while the lock was held:\n{waiter.output[-3000:]}"
+    assert lock_record() == record, "the holder's lock was taken or touched while it was held"
+    assert site_version(ca_file) == before, "a release went live while the lock was held"
+    on_host(f"rm -f {LOCK_FILE}")
+    released = time.monotonic()
+    taken = None
+    while time.monotonic() - released < 30 and waiter.returncode is None:
+        current = lock_record()
+        if current and current["run_id"] != record["run_id"]:
+            taken = time.monotonic() - released
+            break
+        time.sleep(0.5)
     waiter.wait()
-    assert holder.returncode == 0, holder.output[-3000:]
-    assert waiter.returncode == 0, f"the waiting deploy did not get the lock:\n{waiter.output[-3000:]}"
-    assert waiter.seconds > 0 and lock_record() is None, "the lock was left behind"
+    assert waiter.returncode == 0, f"the waiting deploy failed:\n{waiter.output[-3000:]}"
+    assert taken is not None and taken < 10, f"the waiter did not take the lock within 10 s of its release ({taken})"
+    assert waiter.seconds >= HOLD, f"the waiter took {waiter.seconds:.0f} s, less than the {HOLD} s the lock was held"
+    assert site_version(ca_file) == "36", "the waiter's release is not live"
+    assert lock_record() is None, "the lock was left behind"
 
 
 def test_a_killed_deploy_leaves_a_stale_lock_that_unlock_clears(make_release):
@@ -72,3 +115,40 @@ def test_unlock_refuses_a_lock_whose_holder_still_runs(make_release):
     assert refused.returncode != 0 and "Left in place" in refused.output, (
         f"unlock cleared a running holder's lock:\n{refused.output[-3000:]}")
     assert holder.returncode == 0, f"the holder's deploy failed:\n{holder.output[-3000:]}"
+
+
+def test_rollback_and_site_take_the_lock(ca_file):
+    """rollback.yml and site.yml, like deploy.yml, are refused while another run holds the
+    lock, naming it, and change nothing."""
+    before = site_version(ca_file)
+    record = hold_lock_elsewhere(7020)
+    try:
+        runs = {playbook: run_playbook(playbook) for playbook in (ROLLBACK, SITE)}
+        left = lock_record()
+    finally:
+        on_host(f"rm -f {LOCK_FILE}")
+    for playbook, result in runs.items():
+        name = os.path.basename(playbook)
+        assert result.returncode != 0 and result.changed == 0, f"{name} ran under a held lock:\n{result.output[-3000:]}"
+        assert "held by GitLab CI job 7020" in " ".join(result.output.split()), (
+            f"{name}'s refusal does not name the holder:\n{result.output[-3000:]}")
+    assert left == record, "a refused run touched the holder's lock"
+    assert site_version(ca_file) == before, "a refused run changed the live release"
+
+
+def test_unlock_clears_a_lock_it_cannot_check_only_with_force():
+    """A lock held from another controller, within its lease: unlock.yml leaves it alone,
+    and clears it with -e flask_lock_force=true."""
+    record = hold_lock_elsewhere(7030)
+    try:
+        refused = run_playbook(UNLOCK)
+        left = lock_record()
+        forced = run_playbook(UNLOCK, "-e", "flask_lock_force=true")
+    finally:
+        on_host(f"rm -f {LOCK_FILE}")
+    assert refused.returncode != 0 and "Left in place" in refused.output, (
+        f"unlock.yml cleared a lock it cannot check, without force:\n{refused.output[-3000:]}")
+    assert left == record, "unlock.yml without force touched the lock"
+    assert forced.returncode == 0 and "GitLab CI job 7030" in forced.output, (
+        f"unlock.yml with flask_lock_force=true did not clear the lock:\n{forced.output[-3000:]}")
+    assert "Cleared the" in forced.output, f"unlock.yml does not say it cleared the lock:\n{forced.output[-3000:]}"

@@ -26,12 +26,35 @@ def test_database_is_created_by_run_playbook(host):
     assert database.exists and database.user == APP, "init-db did not create the database as the app user"
 
 
-def test_one_off_command_runs_as_the_app_user_inside_the_sandbox(host):
-    result = run_command("id -un; touch /srv/{0}/current/app/probe || echo read-only; pwd".format(APP))
+def output_lines(result):
+    """The lines run.yml printed for the command (its debug message's list items)."""
+    return [line.strip()[2:].strip() for line in result.output.splitlines() if line.strip().startswith("- ")]
+
+
+def test_one_off_command_runs_as_the_app_user(host):
+    result = run_command("echo user=$(id -un)")
     assert result.returncode == 0, result.output[-3000:]
-    assert APP in result.output and "read-only" in result.output, (
-        f"the one-off command did not run as {APP} in a read-only release:\n{result.output[-3000:]}")
-    assert f"/srv/{APP}/current/app" in result.output, result.output[-3000:]
+    assert f"user={APP}" in output_lines(result), f"the one-off command did not run as {APP}:\n{result.output[-3000:]}"
+
+
+def test_one_off_command_runs_in_the_live_releases_app_directory(host):
+    live = host.check_output(f"readlink -f /srv/{APP}/current") + "/app"
+    result = run_command("echo cwd=$(pwd -P)")
+    assert result.returncode == 0, result.output[-3000:]
+    assert f"cwd={live}" in output_lines(result), f"the one-off command did not run in {live}:\n{result.output[-3000:]}"
+
+
+def test_one_off_command_cannot_write_the_release(host):
+    """The sandbox (ProtectSystem=strict) makes the release read-only: the write fails with
+    EROFS, not merely EACCES from file modes."""
+    result = run_command(f"touch /srv/{APP}/current/app/probe 2>&1; echo touch-status=$?")
+    assert result.returncode == 0, result.output[-3000:]
+    lines = output_lines(result)
+    assert "touch-status=0" not in lines and any(line.startswith("touch-status=") for line in lines), (
+        f"the one-off command could write the release:\n{result.output[-3000:]}")
+    assert "Read-only file system" in " ".join(result.output.split()), (
+        f"the write failed, but not on a read-only file system (the sandbox):\n{result.output[-3000:]}")
+    assert not host.file(f"/srv/{APP}/current/app/probe").exists
 
 
 def test_one_off_command_failure_is_reported_with_its_status(host):
@@ -74,6 +97,26 @@ def test_worker_and_timer_run_in_the_sandbox(host):
     unit = host.run(f"systemctl show -p User,ProtectSystem,PrivateNetwork,ReadWritePaths flask-{APP}-worker.service").stdout
     for expected in (f"User={APP}", "ProtectSystem=strict", "PrivateNetwork=yes", f"ReadWritePaths=/srv/{APP}/data"):
         assert expected in unit, f"the worker's unit lacks {expected}:\n{unit}"
+
+
+def test_worker_restarts_after_it_dies(host):
+    unit = f"flask-{APP}-worker.service"
+    first = host.check_output(f"systemctl show -p MainPID --value {unit}")
+    assert first not in ("", "0"), f"{unit} has no main process"
+    host.check_output(f"kill -KILL {first}")
+    again = wait_for(f"{unit} back with a new process", lambda: (
+        (pid := host.check_output(f"systemctl show -p MainPID --value {unit}")) not in ("", "0", first)
+        and host.service(unit).is_running and pid), timeout=30)
+    assert again != first
+
+
+def test_worker_stops_with_sigterm_then_sigkill_after_30_s(host):
+    """How systemd stops the worker (the behaviour itself is systemd's): SIGTERM to the
+    command, SIGKILL to what is left after 30 s."""
+    unit = f"flask-{APP}-worker.service"
+    shown = dict(line.split("=", 1) for line in host.check_output(
+        f"systemctl show -p KillSignal,SendSIGKILL,TimeoutStopUSec,KillMode {unit}").splitlines())
+    assert shown == {"KillSignal": "15", "SendSIGKILL": "yes", "TimeoutStopUSec": "30s", "KillMode": "mixed"}, shown
 
 
 def test_timer_fires(host):
