@@ -124,6 +124,8 @@ VENV_INPUTS = "venv-inputs"
 VENV_FROM = "venv-from"
 # What files/packages.py records in the seed, last, when it is complete.
 SEED_INPUTS = "flask-app-seed.json"
+# The requirements' text it was built from.
+SEED_REQUIREMENTS = "seed-requirements.txt"
 # A requirement line that points at files or URLs: their content is not in its text, so a
 # venv built from it is never reused.
 LOCAL_REQUIREMENT = ("-e", "--editable", ".", "/", "file:", "git+", "hg+", "svn+", "bzr+", "http:", "https:",
@@ -176,9 +178,11 @@ def inputs_digest(requirements, inputs):
 
 
 def seed_digest(seed):
-    """The digest of the seed's recorded inputs; None when there is no complete one."""
+    """The digest of the seed's recorded inputs; None when there is no complete one. The
+    seed is the app user's until it is taken back: its record is read without following a link."""
     try:
-        with open(os.path.join(seed, SEED_INPUTS), encoding="utf-8") as handle:
+        handle = os.fdopen(os.open(os.path.join(seed, SEED_INPUTS), os.O_RDONLY | os.O_NOFOLLOW), encoding="utf-8")
+        with handle:
             recorded = json.load(handle)
         return inputs_digest(recorded["requirements"], recorded["inputs"])
     except (OSError, ValueError, KeyError, TypeError):
@@ -291,7 +295,9 @@ def main():
     elif source == "seed":
         # Built by the app's side: root's again before root reads or moves anything in it.
         stripped = hand_back(seed)
-        os.remove(os.path.join(seed, SEED_INPUTS))
+        for name in (SEED_INPUTS, SEED_REQUIREMENTS):
+            if os.path.lexists(os.path.join(seed, name)):
+                os.remove(os.path.join(seed, name))
         try:
             os.rename(seed, venv)
         except OSError:  # another file system: copied
