@@ -13,7 +13,7 @@ DEMO_HOST := flask-demo
 CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image images scanners ci-tools importer docs changelog collection demo demo-cluster demo-down lint test bench bench-tune
+.PHONY: setup image images scanners ci-tools importer docs changelog collection demo demo-cluster demo-down lint unit test bench bench-tune
 
 setup:
 	@testbed/bootstrap.sh
@@ -103,10 +103,14 @@ scanners: setup
 ci-tools: setup
 	@testbed/ci-tools.sh
 
+# The collection's modules and plugins on their own, without a host: seconds, run first.
+unit: setup
+	python -m pytest -q -p no:cacheprovider tests/unit
+
 # Every molecule scenario on Debian 13, and the single-host ones on Debian 12 too,
 # TEST_JOBS at a time (each boots its own hosts).
 TEST_JOBS ?= 2
-test: lint images scanners ci-tools importer
+test: unit lint images scanners ci-tools importer
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:

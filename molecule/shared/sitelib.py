@@ -35,6 +35,7 @@ def run_playbook(playbook, *args):
         env={
             **os.environ,
             "ANSIBLE_ROLES_PATH": os.environ.get("ANSIBLE_ROLES_PATH", os.path.join(PROJECT, "roles")),
+            "ANSIBLE_COLLECTIONS_PATH": os.path.join(PROJECT, "collections"),
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_NOCOLOR": "1",
             # Output as the project's ansible.cfg prints it (molecule's config prints JSON).

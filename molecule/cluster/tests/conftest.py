@@ -62,6 +62,7 @@ def run_playbook(playbook, *args):
         env={
             **os.environ,
             "ANSIBLE_ROLES_PATH": os.path.join(PROJECT, "roles"),
+            "ANSIBLE_COLLECTIONS_PATH": os.path.join(PROJECT, "collections"),
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml",

@@ -37,7 +37,8 @@ def on_host(command, timeout=120):
 
 
 def playbook_env(**extra):
-    return {**os.environ, "ANSIBLE_ROLES_PATH": os.path.join(PROJECT, "roles"), "ANSIBLE_FORCE_COLOR": "0",
+    return {**os.environ, "ANSIBLE_ROLES_PATH": os.path.join(PROJECT, "roles"),
+            "ANSIBLE_COLLECTIONS_PATH": os.path.join(PROJECT, "collections"), "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml", **extra}
 
 

@@ -18,12 +18,6 @@
       the release's own python.
   put --path FILE --content TEXT
       Write a small file of root's (mode 0644) atomically: release.json, the check stamp.
-  share --spec JSON [--dry-run]
-      Link the shared paths (directories under the data directory, created when missing)
-      and the shared files into a release's code directory. A release's own copy of a
-      shared path is removed in favour of the link; nothing is ever copied into data.
-      Links to a kept shared file that the list no longer names are removed from every
-      release and from the data directory; the file itself stays.
   run --spec JSON
       Run commands one after the other in a transient systemd unit each, as the app user,
       with the env file, in a working directory, under the given sandbox properties; stop
@@ -42,7 +36,6 @@ import importlib.metadata
 import json
 import os
 import pwd
-import shutil
 import stat
 import subprocess
 import sys
@@ -146,68 +139,6 @@ def cmd_state(args):
     }
 
 
-def make_dirs(path, stop, uid, gid, mode, dry_run, actions):
-    """Create path and its missing parents below stop, each with owner and mode."""
-    missing = []
-    while path != stop and not os.path.lexists(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    for item in reversed(missing):
-        actions.append(f"mkdir {item}")
-        if not dry_run:
-            os.mkdir(item, mode)
-            os.chown(item, uid, gid)
-            os.chmod(item, mode)
-
-
-def place_link(link, target, dry_run, actions, keep_files=False):
-    """Make link point at target; a directory or file in its way is removed, unless it is
-    a regular file and keep_files is set (live data: refuse instead)."""
-    if os.path.islink(link):
-        if os.readlink(link) == target:
-            return
-        actions.append(f"relink {link}")
-        if not dry_run:
-            os.unlink(link)
-    elif os.path.isdir(link):
-        actions.append(f"replace the release's own {link} with a link")
-        if not dry_run:
-            shutil.rmtree(link)
-    elif os.path.lexists(link):
-        if keep_files:
-            raise SystemExit(f"{link} is a file the app wrote where a shared file's link belongs; move it away")
-        actions.append(f"replace the release's own {link} with a link")
-        if not dry_run:
-            os.unlink(link)
-    else:
-        actions.append(f"link {link}")
-    if not dry_run:
-        os.symlink(target, link)
-
-
-def cmd_share(args):
-    spec = json.loads(args.spec)
-    code, data, files_dir = spec["code"], spec["data"], spec["files_dir"]
-    user, group = pwd.getpwnam(spec["user"]), grp.getgrnam(spec["group"])
-    actions = []
-    for path in spec["paths"]:
-        make_dirs(os.path.join(data, path), data, user.pw_uid, group.gr_gid, 0o750, args.dry_run, actions)
-        make_dirs(os.path.dirname(os.path.join(code, path)), code, 0, 0, 0o755, args.dry_run, actions)
-        place_link(os.path.join(code, path), os.path.join(data, path), args.dry_run, actions)
-    for path in spec["files"]:
-        shared = [p for p in spec["paths"] if path.startswith(p + "/")]
-        if shared:  # inside a shared directory: linked once, in the data directory
-            make_dirs(os.path.dirname(os.path.join(data, path)), data, user.pw_uid, group.gr_gid, 0o750, args.dry_run, actions)
-            place_link(os.path.join(data, path), os.path.join(files_dir, path), args.dry_run, actions, keep_files=True)
-        else:
-            make_dirs(os.path.dirname(os.path.join(code, path)), code, 0, 0, 0o755, args.dry_run, actions)
-            place_link(os.path.join(code, path), os.path.join(files_dir, path), args.dry_run, actions)
-    for path in stored_files(files_dir):
-        if path not in spec["files"]:
-            unlink_stale(path, spec, args.dry_run, actions)
-    return {"changed": bool(actions), "actions": actions}
-
-
 def stored_files(files_dir):
     """The shared files kept under files_dir (those the list names and those it dropped)."""
     found = []
@@ -216,18 +147,6 @@ def stored_files(files_dir):
     return sorted(found)
 
 
-def unlink_stale(path, spec, dry_run, actions):
-    """Remove the links to a shared file the list no longer names: from every release, and
-    from the data directory (a file inside a shared path). Only a link to that very file goes;
-    the file itself stays under files_dir, and nothing else in data is touched."""
-    target = os.path.join(spec["files_dir"], path)
-    links = [os.path.join(spec["data"], path)]
-    links += [os.path.join(release, "app", path) for release in glob.glob(os.path.join(spec["releases"], "*"))]
-    for link in links:
-        if os.path.islink(link) and os.readlink(link) == target:
-            actions.append(f"unlink {link} (no longer a shared file)")
-            if not dry_run:
-                os.unlink(link)
 
 
 def cmd_run(args):
@@ -428,9 +347,6 @@ def main():
     check.add_argument("--env-file", required=True)
     check.add_argument("--public-keys", default="")
     check.add_argument("spec")
-    share = sub.add_parser("share")
-    share.add_argument("--spec", required=True)
-    share.add_argument("--dry-run", action="store_true")
     run = sub.add_parser("run")
     run.add_argument("--spec", required=True)
     put = sub.add_parser("put")
@@ -438,7 +354,7 @@ def main():
     put.add_argument("--content", required=True)
     args = parser.parse_args()
     handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check,
-               "share": cmd_share, "run": cmd_run, "put": cmd_put}[args.command]
+               "run": cmd_run, "put": cmd_put}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 
