@@ -1,8 +1,15 @@
+# -*- coding: utf-8 -*-
+# Copyright: flaskops maintainers
+# MIT License (see LICENSE)
 """Running the app's code as its user in a transient systemd unit, and taking back what it wrote.
 
 Shared by the modules that run app-supplied code at deploy time (flask_venv's pip,
 flask_import_check, flask_smoke): none of them runs it as root or outside a sandbox.
 """
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 import os
 import re
 import stat

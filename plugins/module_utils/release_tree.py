@@ -1,5 +1,12 @@
+# -*- coding: utf-8 -*-
+# Copyright: flaskops maintainers
+# MIT License (see LICENSE)
 """What root does to a release's unpacked source before anything reads it: links that
 leave the tree refuse the release, setuid and setgid bits go."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 import os
 import stat
 

@@ -1,8 +1,14 @@
 #!/usr/bin/python
-"""The flaskops.production.flask_import_check module."""
-from __future__ import annotations
+# -*- coding: utf-8 -*-
+# Copyright: flaskops maintainers
+# MIT License (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 DOCUMENTATION = r"""
+---
 module: flask_import_check
 short_description: Import a release's app as its user, in its sandbox, and report how it is configured
 description:
@@ -13,7 +19,7 @@ description:
     Every process the import starts ends with the unit.
   - Reports the check's exit status and output; the caller decides what refuses the release.
   - Changes nothing on the host, so check mode runs it too.
-version_added: "1.0.0"
+version_added: 1.1.0
 options:
   release:
     description: The release's directory (C(app) and C(venv) below it).
@@ -51,7 +57,7 @@ options:
     description: Seconds after which the check's unit is stopped and the check fails.
     type: int
     default: 120
-author: flaskops
+author: flaskops maintainers
 """
 
 EXAMPLES = r"""

@@ -1,8 +1,14 @@
 #!/usr/bin/python
-"""The flaskops.production.flask_release_tree module."""
-from __future__ import annotations
+# -*- coding: utf-8 -*-
+# Copyright: flaskops maintainers
+# MIT License (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 DOCUMENTATION = r"""
+---
 module: flask_release_tree
 short_description: Clear a release's directory before its source is unpacked, and seal the unpacked source
 description:
@@ -14,7 +20,7 @@ description:
     path; strips every setuid and setgid bit, so that nothing in a release runs with its
     owner's rights.
   - Check mode reports what would change and changes nothing.
-version_added: "1.0.0"
+version_added: 1.1.0
 options:
   release:
     description: The release's directory; its code is in C(app) below it.
@@ -25,7 +31,7 @@ options:
     type: str
     choices: [fresh, sealed]
     required: true
-author: flaskops
+author: flaskops maintainers
 """
 
 EXAMPLES = r"""

@@ -1,8 +1,14 @@
 #!/usr/bin/python
-"""The flaskops.production.flask_smoke module."""
-from __future__ import annotations
+# -*- coding: utf-8 -*-
+# Copyright: flaskops maintainers
+# MIT License (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 DOCUMENTATION = r"""
+---
 module: flask_smoke
 short_description: Start a release under its WSGI server on a private socket, in the app's sandbox, and ask it for a health URL
 description:
@@ -17,7 +23,7 @@ description:
   - When the release answers with one of O(status), writes O(checked) and O(mark) into the
     release (its import check's stamp and its C(release.json), the mark of a complete release).
   - Check mode reports that the release would be checked, and starts nothing.
-version_added: "1.0.0"
+version_added: 1.1.0
 options:
   release:
     description: The release's directory (C(app) and C(venv) below it).
@@ -76,7 +82,7 @@ options:
   checked:
     description: Once the release answers, written as the stamp of its import check.
     type: str
-author: flaskops
+author: flaskops maintainers
 """
 
 EXAMPLES = r"""

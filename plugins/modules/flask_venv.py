@@ -1,8 +1,14 @@
 #!/usr/bin/python
-"""The flaskops.production.flask_venv module."""
-from __future__ import annotations
+# -*- coding: utf-8 -*-
+# Copyright: flaskops maintainers
+# MIT License (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 DOCUMENTATION = r"""
+---
 module: flask_venv
 short_description: Build a release's virtualenv, installing its packages as the app's user in a sandbox
 description:
@@ -21,7 +27,7 @@ description:
     absolute path or C(..)), and a requirements file that is a link, are refused before pip
     runs, naming the line. pip's output is shown with the credentials of its URLs cut.
   - Check mode reports whether the virtualenv would be copied, moved in or built, and changes nothing.
-version_added: "1.0.0"
+version_added: 1.1.0
 options:
   release:
     description: The release's directory; the virtualenv is made at C(venv) below it, the code is in C(app).
@@ -69,7 +75,7 @@ options:
     description: Seconds after which pip's unit is stopped and the build fails.
     type: int
     default: 900
-author: flaskops
+author: flaskops maintainers
 """
 
 EXAMPLES = r"""
