@@ -16,6 +16,12 @@ import stat
 import subprocess
 import uuid
 
+# The options of every module that runs the app's code in a unit (doc fragment app_unit).
+UNIT_OPTIONS = {
+    "user": {"type": "str", "required": True},
+    "group": {"type": "str", "required": True},
+    "sandbox": {"type": "list", "elements": "str", "default": []},
+}
 # Applied under every caller's list, so that no caller can run app code without them.
 FLOOR = ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"]
 # The bits root takes away from what the app's side wrote: setuid, setgid, and write

@@ -40,23 +40,12 @@ options:
   public_keys:
     description: The list of digests of publicly known secret keys.
     type: path
-  user:
-    description: The app's user.
-    type: str
-    required: true
-  group:
-    description: The app's group.
-    type: str
-    required: true
-  sandbox:
-    description: The unit properties of the app's server.
-    type: list
-    elements: str
-    default: []
   timeout:
     description: Seconds after which the check's unit is stopped and the check fails.
     type: int
     default: 120
+extends_documentation_fragment:
+  - flaskops.production.app_unit
 author: flaskops maintainers
 """
 
@@ -93,22 +82,19 @@ stderr_lines:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import redact, run_unit
+from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import UNIT_OPTIONS, redact, run_unit
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={
+        argument_spec=dict(UNIT_OPTIONS, **{
             "release": {"type": "path", "required": True},
             "module": {"type": "str", "required": True},
             "env_file": {"type": "path", "required": True},
             "tool": {"type": "path", "required": True},
             "public_keys": {"type": "path"},
-            "user": {"type": "str", "required": True},
-            "group": {"type": "str", "required": True},
-            "sandbox": {"type": "list", "elements": "str", "default": []},
             "timeout": {"type": "int", "default": 120},
-        },
+        }),
         supports_check_mode=True,
     )
     params = module.params

@@ -37,14 +37,6 @@ options:
     description: The environment file the release runs with.
     type: path
     required: true
-  user:
-    description: The app's user.
-    type: str
-    required: true
-  group:
-    description: The app's group.
-    type: str
-    required: true
   server:
     description: The WSGI server.
     type: str
@@ -67,11 +59,6 @@ options:
     description: Seconds the release has to listen and answer.
     type: int
     default: 30
-  sandbox:
-    description: The unit properties of the app's server.
-    type: list
-    elements: str
-    default: []
   static_dir:
     description: Report whether the release's code has this folder.
     type: str
@@ -82,6 +69,8 @@ options:
   checked:
     description: Once the release answers, written as the stamp of its import check.
     type: str
+extends_documentation_fragment:
+  - flaskops.production.app_unit
 author: flaskops maintainers
 """
 
@@ -131,7 +120,8 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import redact, unit_argv, unit_name
+from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import (
+    UNIT_OPTIONS, redact, unit_argv, unit_name)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -253,22 +243,19 @@ def smoke(params):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
+        argument_spec=dict(UNIT_OPTIONS, **{
             "release": {"type": "path", "required": True},
             "module": {"type": "str", "required": True},
             "env_file": {"type": "path", "required": True},
-            "user": {"type": "str", "required": True},
-            "group": {"type": "str", "required": True},
             "server": {"type": "str", "choices": ["gunicorn", "waitress"], "default": "gunicorn"},
             "path": {"type": "str", "default": "/"},
             "host": {"type": "str", "default": "localhost"},
             "status": {"type": "list", "elements": "int", "default": [200]},
             "timeout": {"type": "int", "default": 30},
-            "sandbox": {"type": "list", "elements": "str", "default": []},
             "static_dir": {"type": "str", "default": ""},
             "mark": {"type": "str"},
             "checked": {"type": "str"},
-        },
+        }),
         supports_check_mode=True,
     )
     params = module.params

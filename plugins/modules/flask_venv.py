@@ -58,23 +58,12 @@ options:
   seed:
     description: Where the seed virtualenv may be; it is removed when it is not used.
     type: path
-  user:
-    description: The app's user, who runs pip.
-    type: str
-    required: true
-  group:
-    description: The app's group.
-    type: str
-    required: true
-  sandbox:
-    description: The unit properties pip runs under (the app's sandbox, with the network pip needs).
-    type: list
-    elements: str
-    default: []
   timeout:
     description: Seconds after which pip's unit is stopped and the build fails.
     type: int
     default: 900
+extends_documentation_fragment:
+  - flaskops.production.app_unit
 author: flaskops maintainers
 """
 
@@ -124,7 +113,7 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import (
-    hand_back, hand_over, redact, run_unit)
+    UNIT_OPTIONS, hand_back, hand_over, redact, run_unit)
 
 VENV_INPUTS = "venv-inputs"
 VENV_FROM = "venv-from"
@@ -261,7 +250,7 @@ def pip_install(module, venv, requirements):
 
 def main():
     module = AnsibleModule(
-        argument_spec={
+        argument_spec=dict(UNIT_OPTIONS, **{
             "release": {"type": "path", "required": True},
             "root": {"type": "path", "required": True},
             "inputs": {"type": "list", "elements": "str", "default": []},
@@ -269,11 +258,8 @@ def main():
             "packages": {"type": "list", "elements": "str", "default": []},
             "reuse": {"type": "bool", "default": True},
             "seed": {"type": "path"},
-            "user": {"type": "str", "required": True},
-            "group": {"type": "str", "required": True},
-            "sandbox": {"type": "list", "elements": "str", "default": []},
             "timeout": {"type": "int", "default": 900},
-        },
+        }),
         supports_check_mode=True,
     )
     params = module.params

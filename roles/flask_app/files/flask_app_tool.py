@@ -16,8 +16,6 @@
       testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
       where it was set). Run as the app user, from the release's code directory, with
       the release's own python.
-  put --path FILE --content TEXT
-      Write a small file of root's (mode 0644) atomically: release.json, the check stamp.
   run --spec JSON
       Run commands one after the other in a transient systemd unit each, as the app user,
       with the env file, in a working directory, under the given sandbox properties; stop
@@ -39,7 +37,6 @@ import pwd
 import stat
 import subprocess
 import sys
-import tempfile
 
 
 def name_of(lookup, number):
@@ -98,24 +95,6 @@ def missing_packages(names):
                            capture_output=True, text=True, check=False)
     installed = {line.split()[0] for line in found.stdout.splitlines() if line.split()[1:2] == ["ii"]}
     return [name for name in names if name not in installed]
-
-
-def put(path, content):
-    """Write a small file of root's, mode 0644, atomically."""
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".put-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
-def cmd_put(args):
-    put(args.path, args.content)
-    return {"path": args.path}
 
 
 def cmd_state(args):
@@ -349,12 +328,9 @@ def main():
     check.add_argument("spec")
     run = sub.add_parser("run")
     run.add_argument("--spec", required=True)
-    put = sub.add_parser("put")
-    put.add_argument("--path", required=True)
-    put.add_argument("--content", required=True)
     args = parser.parse_args()
     handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check,
-               "run": cmd_run, "put": cmd_put}[args.command]
+               "run": cmd_run}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
 
