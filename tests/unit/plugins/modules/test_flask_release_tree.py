@@ -3,6 +3,7 @@ import os
 import stat
 
 import pytest
+from modulelib import run_module
 
 from ansible_collections.flaskops.production.plugins.module_utils.release_tree import TreeRefused, seal
 from ansible_collections.flaskops.production.plugins.modules import flask_release_tree
@@ -87,3 +88,9 @@ def test_fresh_in_check_mode_changes_nothing(tmp_path):
     (release / "app" / "old").mkdir(parents=True)
     assert flask_release_tree.fresh(str(release), check_mode=True) is True
     assert (release / "app" / "old").is_dir()
+
+
+def test_the_module_names_the_outward_link(code):
+    (code / "static" / "leak").symlink_to("/etc/passwd")
+    result = run_module(flask_release_tree, {"release": str(code.parent), "state": "sealed"})
+    assert result["failed"] and "static/leak is a link that leaves" in result["msg"]

@@ -4,6 +4,7 @@ import os
 import stat
 
 import pytest
+from modulelib import run_module
 
 from ansible_collections.flaskops.production.plugins.module_utils import app_sandbox
 from ansible_collections.flaskops.production.plugins.modules import flask_venv
@@ -107,3 +108,22 @@ def test_what_the_app_wrote_is_handed_back_without_following_links(tmp_path):
 ])
 def test_pip_output_is_redacted(text, shown):
     assert app_sandbox.redact(text) == shown
+
+
+def test_check_mode_reports_the_build_and_changes_nothing(tmp_path):
+    release = tmp_path / "srv" / "releases" / "new"
+    write(release / "app" / "requirements.txt", "flask\n")
+    result = run_module(flask_venv, {"release": str(release), "root": str(tmp_path / "srv"),
+                                     "requirements": "requirements.txt", "user": "nobody", "group": "nogroup"},
+                        check_mode=True)
+    assert result["changed"] and result["reused"] is False and result["from"] is None
+    assert sorted(os.listdir(release)) == ["app"], "check mode wrote into the release"
+
+
+def test_a_refused_line_fails_before_anything_is_made(tmp_path):
+    release = tmp_path / "srv" / "releases" / "new"
+    write(release / "app" / "requirements.txt", "-r /etc/flask/other.env\n")
+    result = run_module(flask_venv, {"release": str(release), "root": str(tmp_path / "srv"),
+                                     "requirements": "requirements.txt", "user": "nobody", "group": "nogroup"})
+    assert result["failed"] and "requirements.txt line 1 (-r /etc/flask/other.env)" in result["msg"]
+    assert sorted(os.listdir(release)) == ["app"]
