@@ -110,6 +110,7 @@ def build_seed(seed, took, began):
     user = wait_for_user(seed["user"], 120)
     if user is None:
         return
+    os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)  # the play makes the app root after its user
     os.mkdir(target, 0o755)
     if subprocess.run(["/usr/bin/python3", "-I", "-m", "venv", target], env=ENV, stdin=subprocess.DEVNULL,
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
