@@ -13,7 +13,7 @@ DEMO_HOST := flask-demo
 CLUSTER_HOSTS := cluster-lb cluster-app1 cluster-app2
 PLAYBOOKS := site.yml $(wildcard playbooks/*.yml)
 
-.PHONY: setup image images scanners ci-tools importer docs changelog collection demo demo-cluster demo-down lint unit test bench bench-tune
+.PHONY: setup image images scanners ci-tools importer docs changelog collection demo demo-cluster demo-down lint unit sanity test bench bench-tune
 
 setup:
 	@testbed/bootstrap.sh
@@ -107,10 +107,14 @@ ci-tools: setup
 unit: setup
 	python -m pytest -q -p no:cacheprovider tests/unit
 
+# ansible-test sanity (validate-modules, compile, import, pylint) on the built collection.
+sanity: setup
+	@testbed/sanity.sh
+
 # Every molecule scenario on Debian 13, and the single-host ones on Debian 12 too,
 # TEST_JOBS at a time (each boots its own hosts).
 TEST_JOBS ?= 2
-test: unit lint images scanners ci-tools importer
+test: unit lint sanity images scanners ci-tools importer
 	testbed/scenarios.sh -j $(TEST_JOBS)
 
 # Serving and provisioning speed on the bench hosts flask-bench(-2..4), SSH 2260-2263:

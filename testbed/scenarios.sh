@@ -5,6 +5,7 @@
 #   default: the matrix, 2 at a time, longest first; RELEASE is 13 (default) or 12.
 # Each run's output goes to .cache/molecule/NAME-debianRELEASE.log; a failed one is printed.
 set -uo pipefail
+shopt -s extglob
 cd "$(dirname "$0")/.."
 
 # Every scenario runs on Debian 13; default, which exercises the whole single-host stack,
@@ -32,11 +33,40 @@ run() {
   log=$logs/$name-debian$release.log
   start=$SECONDS
   # The lock keeps another checkout's run of the same scenario (same hosts and ports) out.
-  DEBIAN=$release flock "/tmp/scenario-$name.lock" molecule test -s "$name" >"$log" 2>&1
-  rc=$?
-  printf '%-10s Debian %-3s %s in %dm%02ds\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
-    $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
+  DEBIAN=$release flock "/tmp/scenario-$name.lock" molecule test -s "$name" 2>&1 | stamp >"$log"
+  rc=${PIPESTATUS[0]}
+  printf '%-10s Debian %-3s %s in %dm%02ds (%s)\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
+    $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) "$(steps <"$log")"
   return "$rc"
+}
+
+# Molecule's step lines ("converge: Executing", "converge: Executed") get the seconds since
+# the run began in front, so that steps can say where the time went.
+stamp() {
+  local line plain begin=$SECONDS
+  while IFS= read -r line; do
+    plain=${line//$'\e['*([0-9;])m/}
+    [[ $plain == *" ➜ "*": Execut"* ]] && line="[t+$((SECONDS - begin))s] $line"
+    printf '%s\n' "$line"
+  done
+}
+
+# Each step's time from a stamped log: "create 41s, converge 190s, ...".
+steps() {
+  local line plain step t out=() ; local -A began=()
+  while IFS= read -r line; do
+    [[ $line == "[t+"* ]] || continue
+    plain=${line//$'\e['*([0-9;])m/}
+    t=${plain#\[t+}; t=${t%%s\]*}
+    step=${plain#* ➜ }; step=${step%%:*}
+    case $plain in
+      *": Executing"*) [[ -n ${began[$step]:-} ]] || began[$step]=$t ;;
+      *": Executed"*) [[ -n ${began[$step]:-} ]] && out+=("$step $((t - began[$step]))s") && unset "began[$step]" ;;
+    esac
+  done
+  local joined
+  printf -v joined '%s, ' "${out[@]}"
+  echo "${joined%, }"
 }
 
 declare -A pids=()  # pid -> run
@@ -82,6 +112,8 @@ for run in "${runs[@]}"; do
   [[ " ${failed[*]} " == *" $run "* ]] && ((f == 0)) && f=1
   passed=$((passed + ${p:-0})) failures=$((failures + f))
 done
+took=$(printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)))
+echo "all runs took $took, $jobs at a time"
 ((${#failed[@]} == 0)) || { echo "failed: ${failed[*]}"; echo "scenarios: $passed passed, $failures failed"; exit 1; }
 echo "all passed: ${runs[*]}"
 echo "scenarios: $passed passed, $failures failed"

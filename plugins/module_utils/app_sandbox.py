@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: flaskops maintainers
-# MIT License (see LICENSE)
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Running the app's code as its user in a transient systemd unit, and taking back what it wrote.
 
 Shared by the modules that run app-supplied code at deploy time (flask_venv's pip,

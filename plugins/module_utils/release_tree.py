@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: flaskops maintainers
-# MIT License (see LICENSE)
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What root does to a release's unpacked source before anything reads it: links that
 leave the tree refuse the release, setuid and setgid bits go."""
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: flaskops maintainers
-# MIT License (see LICENSE)
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -26,7 +26,7 @@ description:
     planted in its data directory) fails the task, naming the path. Owners and modes are
     set on the opened directory, never by path.
 version_added: 1.1.0
-author: flaskops maintainers
+author: flaskops maintainers (@flaskops)
 options:
   code:
     description: The release's code directory (root's), where the links go.
@@ -62,13 +62,12 @@ options:
     type: list
     elements: str
     default: []
-notes:
-  - Check mode reports the actions a real run would take and changes nothing.
-  - Returns a diff (the actions, one a line) with C(--diff).
 attributes:
   check_mode:
+    description: Reports the actions a real run would take and changes nothing.
     support: full
   diff_mode:
+    description: Returns the actions, one a line, as the diff.
     support: full
 """
 
@@ -136,7 +135,7 @@ def place_link(tree, parts, target, dry_run, actions, keep_files=False):
 def stored_files(files_dir):
     """The shared files kept under files_dir (those the list names and those it dropped)."""
     found = []
-    for top, _, names in os.walk(files_dir):
+    for top, dummy, names in os.walk(files_dir):
         found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
     return sorted(found)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: flaskops maintainers
-# MIT License (see LICENSE)
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -64,7 +64,7 @@ options:
     default: 900
 extends_documentation_fragment:
   - flaskops.production.app_unit
-author: flaskops maintainers
+author: flaskops maintainers (@flaskops)
 """
 
 EXAMPLES = r"""

@@ -133,7 +133,7 @@ def test_drift_is_repaired_by_the_next_run(site, host):
     key = f"/etc/ssl/flask/{APP}/privkey.pem"
     unit = f"/etc/systemd/system/gunicorn-{APP}.service"
     site_conf = f"/etc/nginx/conf.d/{APP}.conf"
-    tools = {"/usr/local/sbin/flask-lock": "flask_lock/files/flask_lock.py",
+    tools = {"/usr/local/sbin/flask-lock": "../plugins/module_utils/deploy_lock.py",
              "/usr/local/sbin/flask-release": "flask_release/files/flask_release.py",
              "/usr/local/lib/flask-app-tool.py": "flask_app/files/flask_app_tool.py"}
     host.check_output(f"chmod 0777 /srv/{APP}/data && chmod 0644 {key} && usermod -s /bin/bash {APP}")

@@ -121,7 +121,7 @@ def cmd_state(args):
 def stored_files(files_dir):
     """The shared files kept under files_dir (those the list names and those it dropped)."""
     found = []
-    for top, _, names in os.walk(files_dir):
+    for top, dummy, names in os.walk(files_dir):
         found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
     return sorted(found)
 
@@ -278,7 +278,7 @@ def secret_key_problems(config, env, root, digests):
 
 
 def load_app(spec):
-    module_name, _, attr = spec.partition(":")
+    module_name, dummy, attr = spec.partition(":")
     is_factory = attr.endswith("()")
     module = importlib.import_module(module_name)
     target = getattr(module, attr[:-2] if is_factory else attr)

@@ -56,7 +56,7 @@ def write(path, record):
 
 def apt_get(args):
     done = subprocess.run(["apt-get"] + args, env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, universal_newlines=True)
+                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
     return done.returncode, done.stderr.strip()[-4000:]
 
 
@@ -113,7 +113,7 @@ def build_seed(seed, took, began):
     os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)  # the play makes the app root after its user
     os.mkdir(target, 0o755)
     if subprocess.run(["/usr/bin/python3", "-I", "-m", "venv", target], env=ENV, stdin=subprocess.DEVNULL,
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
         shutil.rmtree(target, ignore_errors=True)
         return
     for name, text in (("seed-requirements.txt", seed["requirements"]),
@@ -134,7 +134,7 @@ def build_seed(seed, took, began):
             "--setenv=HOME=/tmp", "--setenv=PATH=/usr/local/bin:/usr/bin:/bin", "--setenv=LANG=C.UTF-8"]
     unit += ["--property=" + prop for prop in FLOOR + seed["sandbox"] + ["ReadWritePaths=" + target]]
     if subprocess.run(unit + ["--", "/bin/sh", "-c", script.replace("$", "$$")], stdin=subprocess.DEVNULL,
-                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
         shutil.rmtree(target, ignore_errors=True)
         return
     took["seed"] = round(time.monotonic() - began, 2)

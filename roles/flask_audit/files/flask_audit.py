@@ -132,7 +132,7 @@ def processes():
         if environ is None:
             unreadable += 1
         for item in (environ or b"").split(b"\0"):
-            key, _, value = item.decode("utf-8", "surrogateescape").partition("=")
+            key, dummy, value = item.decode("utf-8", "surrogateescape").partition("=")
             if key in DEBUG_VARS + RELOADER_VARS:
                 env[key] = value
             elif SECRET_KEY_VAR.search(key):

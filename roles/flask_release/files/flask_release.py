@@ -283,7 +283,7 @@ class SNIHTTPSConnection(http.client.HTTPSConnection):
 def connection(args):
     if args.unix:
         return UnixHTTPConnection(args.unix, args.timeout)
-    host, _, port = (args.https or args.http).rpartition(":")
+    host, dummy, port = (args.https or args.http).rpartition(":")
     if args.http:
         return http.client.HTTPConnection(host.strip("[]"), int(port), timeout=args.timeout)
     return SNIHTTPSConnection(host.strip("[]"), int(port), args.host, args.timeout)

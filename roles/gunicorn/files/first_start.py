@@ -51,7 +51,7 @@ def main():
             os.rename(part, path)
         staged = []
     finally:
-        for part, _ in staged:
+        for part, dummy in staged:
             os.unlink(part)
     units = ["/etc/systemd/system/%s.%s" % (want["unit"], kind) for kind in ("socket", "service")]
     if any(item["path"] in units for item in want["paths"]):

@@ -42,7 +42,7 @@ class Channel(HTTPChannel):
 
 
 def load_app(spec):
-    module_name, _, name = spec.partition(":")
+    module_name, dummy, name = spec.partition(":")
     factory = name.endswith("()")
     target = getattr(importlib.import_module(module_name), name.removesuffix("()"))
     return target() if factory else target

@@ -2,7 +2,6 @@
 and returns the JSON result it printed."""
 import io
 import json
-import sys
 from contextlib import redirect_stdout
 
 from ansible.module_utils import basic
