@@ -189,7 +189,7 @@ def move_venv_paths(venv, old, new):
     #! lines, pyvenv.cfg, activate, .pth and install records); bytecode is left alone.
     The tree is root's when this runs."""
     old_bytes, new_bytes = old.encode(), new.encode()
-    for dirpath, _, filenames in os.walk(venv):
+    for dirpath, dummy, filenames in os.walk(venv):
         for name in filenames:
             path = os.path.join(dirpath, name)
             if name.endswith((".pyc", ".so")) or os.path.islink(path) or os.path.getsize(path) > 4 << 20:

@@ -37,6 +37,6 @@ def test_the_check_runs_as_the_app_user_in_its_sandbox(monkeypatch, capsys):
 
 
 def test_a_failed_import_is_reported_not_raised(monkeypatch, capsys):
-    _, out = run(monkeypatch, capsys, ARGS, (1, "", "Traceback\nImportError: https://u:secret@x.invalid/\n"))
+    out = run(monkeypatch, capsys, ARGS, (1, "", "Traceback\nImportError: https://u:secret@x.invalid/\n"))[1]
     assert out["rc"] == 1 and not out.get("failed")
     assert out["stderr_lines"][-1] == "ImportError: https://***@x.invalid/"
