@@ -16,21 +16,23 @@
 # again, which took about 4 s of a fresh converge. python3-apt is in the role's list, so
 # the apt tasks that come later (check mode too) find it.
 #
-# SPEC is JSON: {"packages": [...], "seed": null or {"dir", "requirements", "inputs"}}, the
-# seed's dir in the app's root.
+# SPEC is JSON: {"packages": [...], "seed": null or {"dir", "requirements", "inputs", "user",
+# "group", "sandbox", "timeout"}}, the seed's dir in the app's root.
 # With a seed (a first deploy of a source directory, the venv's inputs known on the
 # controller), python3-venv is installed first, and the release's virtualenv is built at
-# seed.dir (venv, then one pip run of the requirements' text and the inputs) while apt
-# installs the rest: the tool's venv command moves it into the release when the release's
-# inputs are the same (flask_app_tool.py, SEED_INPUTS), which spares the build's own
-# venv and pip steps. Where the app is live already there is no seed; a seed that fails
+# seed.dir (venv, then one pip run of the requirements' text and the inputs, as the app's
+# user in a sandbox) while apt installs the rest: the build (flask_venv) takes it back and
+# moves it into the release when the release's inputs are the same, which spares the
+# build's own venv and pip steps. Where the app is live already there is no seed; a seed that fails
 # is removed, and the build makes its venv as always.
+import grp
 import json
 import os
+import pwd
+import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -38,6 +40,10 @@ LISTS = "/var/lib/apt/lists"
 STAMP = "/var/lib/apt/periodic/update-success-stamp"
 OPTIONS = ["-q", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
            "-o", "DPkg::Lock::Timeout=120"]
+# Under the build sandbox the role passes (flask_app_build_sandbox), as flask_venv's pip runs.
+FLOOR = ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"]
+# The seed's record of its inputs, written last (flask_venv reads it).
+SEED_INPUTS = "flask-app-seed.json"
 ENV = dict(os.environ, DEBIAN_FRONTEND="noninteractive", DEBCONF_NONINTERACTIVE_SEEN="true", LC_ALL="C")
 
 
@@ -81,24 +87,56 @@ def seed_wanted(seed):
     return bool(seed) and not os.path.lexists(os.path.join(os.path.dirname(seed["dir"]), "current"))
 
 
+def wait_for_user(name, seconds):
+    """The app user's entry once the play has made it (it does so while apt runs), or None."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            time.sleep(0.1)
+    return None
+
+
 def build_seed(seed, took, began):
-    """The release's virtualenv, built from the same inputs the build would install; its
-    inputs are recorded last, so that only a complete one is ever used."""
+    """The release's virtualenv, built from the same inputs the build would install. Root
+    makes the empty venv with the system's python and hands it to the app's user; pip runs
+    as that user in a transient unit under the build sandbox, the venv its only writable
+    place, and its last step records the inputs, so that only a complete seed is ever
+    used. The seed stays the app user's: the build takes it back (flask_venv) before
+    using it. Without the app's user (the play did not make it) there is no seed."""
     target = seed["dir"]
     shutil.rmtree(target, ignore_errors=True)
-    os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8") as requirements:
-        requirements.write(seed["requirements"])
-        requirements.flush()
-        for argv in ([sys.executable, "-m", "venv", target],
-                     [os.path.join(target, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input",
-                      "--quiet", "--requirement", requirements.name] + list(seed["inputs"])):
-            if subprocess.run(argv, env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, check=False).returncode:
-                shutil.rmtree(target, ignore_errors=True)
-                return
-    write(os.path.join(target, "flask-app-seed.json"),
-          {"requirements": seed["requirements"], "inputs": seed["inputs"]})
+    user = wait_for_user(seed["user"], 120)
+    if user is None:
+        return
+    os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)  # the play makes the app root after its user
+    os.mkdir(target, 0o755)
+    if subprocess.run(["/usr/bin/python3", "-I", "-m", "venv", target], env=ENV, stdin=subprocess.DEVNULL,
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
+        shutil.rmtree(target, ignore_errors=True)
+        return
+    for name, text in (("seed-requirements.txt", seed["requirements"]),
+                       ("seed-inputs.part", json.dumps({"requirements": seed["requirements"], "inputs": seed["inputs"]}))):
+        with open(os.path.join(target, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    gid = grp.getgrnam(seed["group"]).gr_gid
+    for top, dirs, files in os.walk(target):  # root's fresh tree: nothing in it is the app's yet
+        for name in [top] + [os.path.join(top, entry) for entry in dirs + files]:
+            os.lchown(name, user.pw_uid, gid)
+    pip = [os.path.join(target, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input", "--quiet",
+           "--requirement", os.path.join(target, "seed-requirements.txt")] + list(seed["inputs"])
+    script = " ".join(shlex.quote(arg) for arg in pip) + " && mv -f %s %s" % (
+        shlex.quote(os.path.join(target, "seed-inputs.part")), shlex.quote(os.path.join(target, SEED_INPUTS)))
+    unit = ["systemd-run", "--wait", "--pipe", "--quiet", "--collect", "--service-type=exec",
+            "--property=User=" + seed["user"], "--property=Group=" + seed["group"],
+            "--property=WorkingDirectory=/", "--property=RuntimeMaxSec=%d" % seed["timeout"],
+            "--setenv=HOME=/tmp", "--setenv=PATH=/usr/local/bin:/usr/bin:/bin", "--setenv=LANG=C.UTF-8"]
+    unit += ["--property=" + prop for prop in FLOOR + seed["sandbox"] + ["ReadWritePaths=" + target]]
+    if subprocess.run(unit + ["--", "/bin/sh", "-c", script.replace("$", "$$")], stdin=subprocess.DEVNULL,
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
+        shutil.rmtree(target, ignore_errors=True)
+        return
     took["seed"] = round(time.monotonic() - began, 2)
 
 

@@ -3,9 +3,10 @@
 # in one remote call instead of a module call per file (tasks/main.yml says when).
 # The controller passes one JSON argument:
 #   unit     the units' name (UNIT.socket, UNIT.service under /etc/systemd/system)
-#   python   the virtualenv's python, which must compile each *.py file written, as the
-#            template task's validate asks
 #   paths    in order, each {path, mode, group} and, for a file, its content; owner root
+# Each *.py file written must compile, as the template task's validate asks, under the
+# system's python (isolated mode): the virtualenv's python is never run as root, since a
+# package's .pth file would run with it.
 # Nothing is moved in place before every file has been written and checked. Units are
 # checked with systemd-analyze verify before the start. Prints nothing on success.
 import grp
@@ -44,7 +45,7 @@ def main():
             finally:
                 os.close(handle)
             if item["path"].endswith(".py"):
-                run("%s does not compile with %s" % (item["path"], want["python"]), want["python"], "-c",
+                run("%s does not compile" % item["path"], sys.executable, "-I", "-c",
                     "import sys; compile(open(sys.argv[1], 'rb').read(), sys.argv[2], 'exec')", part, item["path"])
         for part, path in staged:
             os.rename(part, path)

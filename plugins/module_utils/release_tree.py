@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What root does to a release's unpacked source before anything reads it: links that
+leave the tree refuse the release, setuid and setgid bits go."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+import os
+import stat
+
+from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import set_mode_nofollow
+
+SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID
+
+
+class TreeRefused(Exception):
+    """The source holds something a release must not: the message names the path."""
+
+
+def link_leaves(top, dirpath, name):
+    """Whether the link dirpath/name (under top) points outside top: an absolute target,
+    a relative one that climbs out, or one that resolves outside through other links."""
+    target = os.readlink(os.path.join(dirpath, name))
+    if os.path.isabs(target):
+        return True
+    lexical = os.path.normpath(os.path.join(os.path.relpath(dirpath, top), target))
+    if lexical == ".." or lexical.startswith("../"):
+        return True
+    real_top = os.path.realpath(top)
+    resolved = os.path.realpath(os.path.join(dirpath, name))
+    return resolved != real_top and not resolved.startswith(real_top + os.sep)
+
+
+def seal(top, check_mode=False):
+    """Walk top without following links: refuse a link that leaves it or an entry that is
+    neither a directory, a regular file nor a link (a device, a FIFO, a socket), naming it;
+    strip setuid and setgid bits (kept in check mode). Returns the stripped paths."""
+    stripped = []
+    for dirpath, dirnames, filenames, dir_fd in os.fwalk(top, follow_symlinks=False):
+        for name in sorted(dirnames + filenames):
+            where = os.path.relpath(os.path.join(dirpath, name), top)
+            found = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            if stat.S_ISLNK(found.st_mode):
+                if link_leaves(top, dirpath, name):
+                    raise TreeRefused("%s is a link that leaves the release's code directory (to %s)"
+                                      % (where, os.readlink(name, dir_fd=dir_fd)))
+                continue
+            if not (stat.S_ISREG(found.st_mode) or stat.S_ISDIR(found.st_mode)):
+                raise TreeRefused("%s is neither a file, a directory nor a link" % where)
+            mode = stat.S_IMODE(found.st_mode)
+            if mode & SPECIAL_BITS:
+                stripped.append(where)
+                if not check_mode:
+                    set_mode_nofollow(name, dir_fd, mode & ~SPECIAL_BITS)
+    return stripped
