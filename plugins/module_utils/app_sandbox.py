@@ -46,12 +46,13 @@ def systemd_arg(value):
     return value.replace("$", "$$")
 
 
-def unit_argv(command, user, group, properties, timeout, workdir, env=None, env_file=None, unit=None):
+def unit_argv(command, user, group, properties, timeout, workdir, env=None, env_file=None, unit=None, wait=True):
     """systemd-run's argv for command as user:group under the floor and properties, stopped
-    after timeout seconds. The caller's stdin, stdout and stderr are the command's (--pipe);
-    systemd-run waits for the unit, whose processes all end with it (--collect removes it
-    even when it failed)."""
-    argv = ["systemd-run", "--wait", "--pipe", "--quiet", "--collect", "--service-type=exec",
+    after timeout seconds. With wait, the caller's stdin, stdout and stderr are the
+    command's (--pipe) and systemd-run waits for the unit; without, it returns once the
+    command started, and the output goes to the journal. The unit's processes all end with
+    it (--collect removes it even when it failed)."""
+    argv = ["systemd-run"] + (["--wait", "--pipe"] if wait else []) + ["--quiet", "--collect", "--service-type=exec",
             "--property=User=%s" % user, "--property=Group=%s" % group,
             "--property=WorkingDirectory=%s" % workdir, "--property=RuntimeMaxSec=%d" % int(timeout)]
     if unit:

@@ -170,11 +170,12 @@ def server_command(params, sock_path, settings):
     return [os.path.join(venv_bin, "gunicorn"), "--config", config, params["module"]]
 
 
-def ask(params, sock_path, proc, deadline):
-    """GET the health path once the server listens; the response's status."""
+def ask(params, sock_path, alive, deadline):
+    """GET the health path once the server listens; the response's status. alive() says
+    whether the server's unit still runs."""
     while not os.path.exists(sock_path):
-        if proc.poll() is not None:
-            raise RuntimeError("%s exited with status %s before listening" % (params["server"], proc.returncode))
+        if not alive():
+            raise RuntimeError("%s exited before listening" % params["server"])
         if time.monotonic() > deadline:
             raise RuntimeError("%s did not listen within %d s" % (params["server"], params["timeout"]))
         time.sleep(0.02)
@@ -187,7 +188,7 @@ def ask(params, sock_path, proc, deadline):
             return response.status
         except (ConnectionRefusedError, FileNotFoundError):
             # The socket's file appears at bind(), a moment before listen(): ask again until the deadline.
-            if proc.poll() is not None or time.monotonic() > deadline:
+            if not alive() or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
         finally:
@@ -206,21 +207,24 @@ def smoke_properties(params, unit):
 
 def smoke(params):
     unit = unit_name("flask-smoke")
-    # The socket's directory is the unit's: systemd makes it for the app's user and removes it with the unit.
-    sock_path = os.path.join("/run", unit, params["server"] + ".sock")
+    # The socket's directory is the unit's: systemd makes it for the app's user and removes
+    # it with the unit, so it also tells whether the unit still runs.
+    runtime = os.path.join("/run", unit)
+    sock_path = os.path.join(runtime, params["server"] + ".sock")
     settings = tempfile.mkdtemp(prefix="flask-smoke-settings-", dir="/run")
     os.chmod(settings, 0o755)
-    log = tempfile.TemporaryFile()
     result = {"ok": False, "status": None, "error": None, "log": []}
-    proc = None
     try:
         command = server_command(params, sock_path, settings)
         argv = unit_argv(command, params["user"], params["group"], smoke_properties(params, unit),
                          params["timeout"] + 30, os.path.join(params["release"], "app"),
                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
-                         env_file=params["env_file"], unit=unit)
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        status = ask(params, sock_path, proc, time.monotonic() + params["timeout"])
+                         env_file=params["env_file"], unit=unit, wait=False)
+        started = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 check=False)
+        if started.returncode != 0:
+            raise RuntimeError("%s did not start: %s" % (params["server"], started.stdout.decode("utf-8", "replace")))
+        status = ask(params, sock_path, lambda: os.path.isdir(runtime), time.monotonic() + params["timeout"])
         result["status"] = status
         result["ok"] = status in params["status"]
         if not result["ok"]:
@@ -232,12 +236,11 @@ def smoke(params):
         # The whole unit goes: the server, its workers and anything they started.
         subprocess.run(["systemctl", "stop", unit + ".service"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
-        if proc is not None:
-            proc.wait(timeout=120)
         shutil.rmtree(settings, ignore_errors=True)
-        log.seek(0)
-        result["log"] = [redact(line.decode("utf-8", "replace").rstrip()) for line in log.readlines()[-8:]]
-        log.close()
+        journal = subprocess.run(["journalctl", "--unit", unit + ".service", "--output", "cat", "--lines", "8",
+                                  "--no-pager", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 check=False)
+        result["log"] = [redact(line) for line in journal.stdout.decode("utf-8", "replace").splitlines()[-8:]]
     return result
 
 

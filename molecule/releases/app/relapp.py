@@ -1,9 +1,8 @@
 """Test app for releases: it says which version answers, and its health URL can be
 made to fail in the ways real releases fail (see the HEALTH file the tests write)."""
 import pathlib
-import socket
 
-from flask import Flask
+from flask import Flask, request
 
 HERE = pathlib.Path(__file__).parent
 VERSION = (HERE / "VERSION").read_text(encoding="utf-8").strip()
@@ -25,8 +24,9 @@ def index():
 def health():
     if HEALTH == "fail":
         return "unhealthy\n", 503
-    if HEALTH == "needs-network":
-        # Works on a laptop and in the pre-switch check; the production sandbox
-        # has no network, so this release only fails once it is live.
-        socket.create_connection(("127.0.0.1", 22), timeout=2).close()
+    if HEALTH == "fails-behind-proxy" and "X-Forwarded-For" in request.headers:
+        # Healthy on the private socket of the pre-switch check (no proxy in front, the
+        # same sandbox as the server), unhealthy through the proxy: a release that only
+        # fails once it is live.
+        return "unhealthy behind the proxy\n", 503
     return "ok\n"

@@ -96,10 +96,10 @@ def test_release_that_fails_its_health_check_is_refused(host, load, make_release
 
 
 def test_release_failing_once_live_is_rolled_back(host, load, make_release):
-    """Healthy on a private socket, unhealthy in the sandbox: caught after the switch."""
+    """Healthy on a private socket, unhealthy through the proxy: caught after the switch."""
     before = release_state(host)
     with load:
-        result = deploy(make_release(5, "needs-network"))
+        result = deploy(make_release(5, "fails-behind-proxy"))
     assert result.returncode != 0 and result.failed == 1, "a release failing once live stayed live"
     assert f"Rolled back to release {before['current']}, which answers its health check again" in result.output, (
         result.output[-3000:])
