@@ -21,18 +21,6 @@ description:
   - Changes nothing on the host, so check mode runs it too.
 version_added: 1.1.0
 options:
-  release:
-    description: The release's directory (C(app) and C(venv) below it).
-    type: path
-    required: true
-  module:
-    description: The app, as C(module:callable) or C(module:factory()).
-    type: str
-    required: true
-  env_file:
-    description: The environment file the app is checked with.
-    type: path
-    required: true
   tool:
     description: The release tool whose C(check) runs.
     type: path
@@ -46,6 +34,7 @@ options:
     default: 120
 extends_documentation_fragment:
   - flaskops.production.app_unit
+  - flaskops.production.release_app
 author: flaskops maintainers (@flaskops)
 """
 

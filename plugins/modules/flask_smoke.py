@@ -25,18 +25,6 @@ description:
   - Check mode reports that the release would be checked, and starts nothing.
 version_added: 1.1.0
 options:
-  release:
-    description: The release's directory (C(app) and C(venv) below it).
-    type: path
-    required: true
-  module:
-    description: The app, as C(module:callable) or C(module:factory()).
-    type: str
-    required: true
-  env_file:
-    description: The environment file the release runs with.
-    type: path
-    required: true
   server:
     description: The WSGI server.
     type: str
@@ -71,6 +59,7 @@ options:
     type: str
 extends_documentation_fragment:
   - flaskops.production.app_unit
+  - flaskops.production.release_app
 author: flaskops maintainers (@flaskops)
 """
 
