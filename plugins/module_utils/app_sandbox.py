@@ -22,6 +22,12 @@ UNIT_OPTIONS = {
     "group": {"type": "str", "required": True},
     "sandbox": {"type": "list", "elements": "str", "default": []},
 }
+# The options naming the release and the app it starts (doc fragment release_app).
+RELEASE_APP_OPTIONS = {
+    "release": {"type": "path", "required": True},
+    "module": {"type": "str", "required": True},
+    "env_file": {"type": "path", "required": True},
+}
 # Applied under every caller's list, so that no caller can run app code without them.
 FLOOR = ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes"]
 # The bits root takes away from what the app's side wrote: setuid, setgid, and write

@@ -71,15 +71,12 @@ stderr_lines:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import UNIT_OPTIONS, redact, run_unit
+from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import RELEASE_APP_OPTIONS, UNIT_OPTIONS, redact, run_unit
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(UNIT_OPTIONS, **{
-            "release": {"type": "path", "required": True},
-            "module": {"type": "str", "required": True},
-            "env_file": {"type": "path", "required": True},
+        argument_spec=dict(UNIT_OPTIONS, **RELEASE_APP_OPTIONS, **{
             "tool": {"type": "path", "required": True},
             "public_keys": {"type": "path"},
             "timeout": {"type": "int", "default": 120},

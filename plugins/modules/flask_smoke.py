@@ -110,7 +110,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import (
-    UNIT_OPTIONS, redact, unit_argv, unit_name)
+    RELEASE_APP_OPTIONS, UNIT_OPTIONS, redact, unit_argv, unit_name)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -235,10 +235,7 @@ def smoke(params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(UNIT_OPTIONS, **{
-            "release": {"type": "path", "required": True},
-            "module": {"type": "str", "required": True},
-            "env_file": {"type": "path", "required": True},
+        argument_spec=dict(UNIT_OPTIONS, **RELEASE_APP_OPTIONS, **{
             "server": {"type": "str", "choices": ["gunicorn", "waitress"], "default": "gunicorn"},
             "path": {"type": "str", "default": "/"},
             "host": {"type": "str", "default": "localhost"},
