@@ -31,6 +31,7 @@ mkdir -p "$logs"
 run() {
   local name=${1%%:*} release=${1#*:} start rc log
   log=$logs/$name-debian$release.log
+  slot
   start=$SECONDS
   # The lock keeps another checkout's run of the same scenario (same hosts and ports) out.
   DEBIAN=$release flock "/tmp/scenario-$name.lock" molecule test -s "$name" 2>&1 | stamp >"$log"
@@ -38,6 +39,21 @@ run() {
   printf '%-10s Debian %-3s %s in %dm%02ds (%s)\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
     $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) "$(steps <"$log")"
   return "$rc"
+}
+
+# The machine runs at most FLASKOPS_SLOTS scenarios at once (default 2), whichever
+# checkouts start them: a run takes a free slot lock and holds it until it ends, so
+# several checkouts' runs queue instead of slowing each other past their timeouts.
+slot() {
+  local i fd
+  while :; do
+    for ((i = 0; i < ${FLASKOPS_SLOTS:-2}; i++)); do
+      exec {fd}>"/tmp/flaskops-slot-$i.lock"
+      flock -n "$fd" && return 0
+      exec {fd}>&-
+    done
+    sleep 5
+  done
 }
 
 # Molecule's step lines ("converge: Executing", "converge: Executed") get the seconds since
