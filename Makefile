@@ -21,13 +21,10 @@ setup:
 image: setup
 	@testbed/image.sh
 
-# Both releases, for the test matrix (testbed/scenarios.sh), and the prepared Debian 13
-# image (the stack's packages installed) that the scenarios other than default and
-# releases boot.
+# Both releases, for the test matrix (testbed/scenarios.sh).
 images: setup
 	@DEBIAN=13 testbed/image.sh
 	@DEBIAN=12 testbed/image.sh
-	@DEBIAN=13 testbed/image.sh --stack
 
 demo: image
 	@testbed/host.sh up $(DEMO_HOST) --ssh-port 2222 \

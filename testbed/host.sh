@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Local test hosts that look like real servers over SSH.
-# Usage: [DEBIAN=13|12] host.sh up NAME --ssh-port PORT [--publish 127.0.0.1:HOSTPORT:CPORT ...] [--image bare|stack]
+# Usage: [DEBIAN=13|12] host.sh up NAME --ssh-port PORT [--publish 127.0.0.1:HOSTPORT:CPORT ...]
 #        host.sh down NAME [NAME...]
-# --image stack boots the prepared image (image.sh --stack: the stack's Debian packages
-# installed already); bare, the default, a host as debootstrap left it.
 set -euo pipefail
 # shellcheck source=testbed/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '3,6p' "$0" >&2; exit 2; }
+usage() { sed -n '3,4p' "$0" >&2; exit 2; }
 
 ensure_key() {
   [[ -f $KEY ]] && return
@@ -30,32 +28,27 @@ quiet_podman() {
 }
 
 up() {
-  local name=${1:-} port="" pub=() kind=bare image state i out
+  local name=${1:-} port="" pub=() state i out
   [[ -n $name ]] || usage
   shift
   while (($#)); do
     case $1 in
       --ssh-port) port=${2:?}; shift 2 ;;
       --publish) pub+=(-p "${2:?}"); shift 2 ;;
-      --image) kind=${2:?}; shift 2 ;;
       *) usage ;;
     esac
   done
   [[ -n $port ]] || usage
 
-  case $kind in  # image.sh returns at once when the image exists
-    bare) "$TESTBED_DIR/image.sh"; image=$IMAGE ;;
-    stack) "$TESTBED_DIR/image.sh" --stack; stack_image_name; image=$STACK_IMAGE ;;
-    *) usage ;;
-  esac
+  "$TESTBED_DIR/image.sh"  # returns at once when the image exists
   ensure_key
   podman network exists "$NETWORK" || podman network create "$NETWORK" >/dev/null
 
   state=$(podman container inspect -f '{{.State.Running}}' "$name" 2>/dev/null || echo absent)
-  # A host of another image (e.g. `make demo DEBIAN=12` after a Debian 13 demo) is
-  # replaced: same name, ports and URL, the release and image asked for.
-  if [[ $state != absent && $(podman container inspect -f '{{.ImageName}}' "$name") != "$image" ]]; then
-    echo "$name: replacing it with a Debian $DEBIAN host ($kind image)"
+  # A host of the other release (e.g. `make demo DEBIAN=12` after a Debian 13 demo) is
+  # replaced: same name, ports and URL, the release asked for.
+  if [[ $state != absent && $(podman container inspect -f '{{.ImageName}}' "$name") != "$IMAGE" ]]; then
+    echo "$name: replacing it with a Debian $DEBIAN host"
     podman rm -f "$name" >/dev/null
     state=absent
   fi
@@ -67,7 +60,7 @@ up() {
     # systemd build the sandboxes it promises (SYS_ADMIN: without it systemd silently
     # skips ProtectSystem, ReadWritePaths and the other mount-namespace settings).
     absent) quiet_podman run -d --name "$name" --hostname "$name" --runtime runc --systemd=always \
-              --cap-add SYS_PTRACE --cap-add NET_ADMIN --cap-add SYS_ADMIN --network "$NETWORK" -p "127.0.0.1:$port:22" "${pub[@]}" "$image" ;;
+              --cap-add SYS_PTRACE --cap-add NET_ADMIN --cap-add SYS_ADMIN --network "$NETWORK" -p "127.0.0.1:$port:22" "${pub[@]}" "$IMAGE" ;;
   esac
 
   podman exec -i "$name" sh -c 'umask 077; mkdir -p /root/.ssh; cat >/root/.ssh/authorized_keys' <"$KEY.pub"

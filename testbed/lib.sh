@@ -11,23 +11,10 @@ case $DEBIAN in
   *) echo "testbed: DEBIAN=$DEBIAN is not supported; use 13 (trixie) or 12 (bookworm)" >&2; exit 2 ;;
 esac
 IMAGE=localhost/flask-testbed:$CODENAME
-# The prepared image's packages (image.sh --stack): what the roles' apt runs install on a
-# single nginx host (flask_app's system packages and flask_app_host_packages of
-# playbooks/vars/proxy.yml, the firewall's nftables). Apache, certbot and git stay out:
-# the scenarios that use them install them.
-STACK_PACKAGES=(python3-venv python3-packaging python3-apt python3-cryptography nginx nftables)
 NETWORK=flask-testbed
 KEY="$REPO_ROOT/.testbed/id_ed25519"
 SSH_OPTS=(-i "$KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=5
           -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
-
-# STACK_IMAGE: the prepared image's name, tagged with the digest of STACK_PACKAGES and of
-# the bare image it is made from (so either changing makes a new one).
-stack_image_name() {
-  local digest
-  digest=$({ podman image inspect -f '{{.Id}}' "$IMAGE"; printf '%s\n' "${STACK_PACKAGES[@]}"; } | sha256sum)
-  STACK_IMAGE=localhost/flask-testbed:$CODENAME-stack-${digest:0:12}
-}
 
 die() { echo "testbed: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (rootful podman, debootstrap)"
