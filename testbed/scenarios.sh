@@ -29,12 +29,15 @@ for i in "${!runs[@]}"; do [[ ${runs[i]} == *:* ]] || runs[i]+=:13; done
 logs=.cache/molecule
 mkdir -p "$logs"
 run() {
-  local name=${1%%:*} release=${1#*:} start rc log
+  local name=${1%%:*} release=${1#*:} start rc log lock
   log=$logs/$name-debian$release.log
+  # The scenario's lock keeps another checkout's run of it (same hosts and ports) out; it
+  # is taken before a slot, so that no slot is held while waiting for it.
+  exec {lock}>"/tmp/scenario-$name.lock"
+  flock "$lock"
   slot
   start=$SECONDS
-  # The lock keeps another checkout's run of the same scenario (same hosts and ports) out.
-  DEBIAN=$release flock "/tmp/scenario-$name.lock" molecule test -s "$name" 2>&1 | stamp >"$log"
+  DEBIAN=$release molecule test -s "$name" 2>&1 | stamp >"$log"
   rc=${PIPESTATUS[0]}
   printf '%-10s Debian %-3s %s in %dm%02ds (%s)\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
     $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) "$(steps <"$log")"
