@@ -59,7 +59,6 @@ lint: setup
 	@echo "role READMEs and defaults match their specs"
 	antsibull-changelog lint
 	@python testbed/check-ports.py
-	@python testbed/vars-json.py --check
 	@# What a flask_apps item leaves out must default as for a single app (the demo app's
 	@# source_dir and module aside).
 	@python -c 'import sys, yaml; \
@@ -73,11 +72,9 @@ lint: setup
 		done; \
 	done; echo "syntax check passed: $(PLAYBOOKS)"
 
-# Every role's README variable section and defaults comments, from its meta/argument_specs.yml;
-# the plays' JSON vars files, from their YAML sources in playbooks/vars/.
+# Every role's README variable section and defaults comments, from its meta/argument_specs.yml.
 docs: setup
 	ansible-docsmith generate .
-	python testbed/vars-json.py
 
 # CHANGELOG.md from changelogs/: add a fragment to changelogs/fragments/ first (README).
 changelog: setup
