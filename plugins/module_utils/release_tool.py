@@ -266,7 +266,7 @@ def cmd_history(args):
     for r in records:
         line = (f"{r.get('time', '?')}  {r.get('action', '?'):8}  {r.get('result', '?'):7}  {r.get('release') or '-':12}  "
                 f"{r.get('source') or '-'}  by {r.get('who') or '?'}")
-        print(line + (f"  -- {r['detail']}" if r.get("detail") else ""))
+        sys.stdout.write(line + (f"  -- {r['detail']}" if r.get("detail") else "") + "\n")
     return None
 
 

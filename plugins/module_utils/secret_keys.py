@@ -7,7 +7,10 @@ Publicly known keys are those of flask-unsign's wordlist, listed as the first
 PUBLIC_KEY_DIGITS hex digits of each key's SHA-256 (roles/flask_app/files/public-keys.txt,
 made by testbed/public-keys.py). Both host-side checks start with this very text: the
 flask_app role installs it followed by its tool (the import check), and the flask_audit
-role sends it followed by the audit script. Standard library only, Python 3.6 and later.
+role sends it followed by the audit script (each role links this file into its files/
+as flaskops_secret_keys.py); each script then imports these names with
+`from flaskops_secret_keys import ...`, a name no app's module takes. Standard library
+only, Python 3.6 and later.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import sys
 
 SECRET_KEY_MIN_BYTES = 24
 PUBLIC_KEY_DIGITS = 12
@@ -35,3 +39,9 @@ def secret_key_weakness(key, digests):
     if hashlib.sha256(key).hexdigest()[:PUBLIC_KEY_DIGITS] in digests:
         return "public"
     return None
+
+
+if __name__ == "__main__":
+    # The head of a host-side script: its `from flaskops_secret_keys import ...` finds the
+    # names here.
+    sys.modules.setdefault("flaskops_secret_keys", sys.modules[__name__])

@@ -38,6 +38,9 @@ import stat
 import subprocess
 import sys
 
+# The collection's module_utils/secret_keys.py, which the role installs before this text.
+from flaskops_secret_keys import SECRET_KEY_MIN_BYTES, public_key_digests, secret_key_weakness
+
 
 def name_of(lookup, number):
     try:
@@ -210,8 +213,6 @@ def debug_sources(root):
     return found
 
 
-# SECRET_KEY_MIN_BYTES, public_key_digests and secret_key_weakness come from the
-# collection's module_utils/secret_keys.py, which the role installs before this text.
 TEXT_SUFFIXES = (".py", ".cfg", ".ini", ".toml", ".json", ".yaml", ".yml", ".env", ".txt")
 
 

@@ -22,6 +22,9 @@ import socket
 import ssl
 import sys
 
+# The collection's module_utils/secret_keys.py, which the role sends before this text.
+from flaskops_secret_keys import SECRET_KEY_MIN_BYTES, public_key_digests, secret_key_weakness
+
 DEBUG_VARS = ("FLASK_DEBUG", "FLASK_ENV", "WERKZEUG_DEBUG_PIN")
 # Variables that hold a Flask secret key: SECRET_KEY, FLASK_SECRET_KEY, MYAPP_SECRET_KEY.
 SECRET_KEY_VAR = re.compile(r"(^|_)SECRET_KEY$")

@@ -1,7 +1,10 @@
 """secret_keys: one definition of a weak Flask secret key, which the app's import check
 (flask_app's tool) and the host audit (flask_audit) both start with."""
 import hashlib
+import json
 import os
+import subprocess
+import sys
 
 from ansible_collections.flaskops.production.plugins.module_utils import secret_keys
 
@@ -33,27 +36,46 @@ def test_the_role_list_holds_digests_only():
     assert secret_keys.secret_key_weakness(flask_docs_key, digests) == "public"
 
 
-def test_the_audit_script_judges_keys_with_the_shared_code():
-    """The audit as the flask_audit role sends it: this module, the digests, the script."""
+def role_script(role, name):
+    """The host-side script as the role sends or installs it: this module, then the script."""
+    with open(os.path.join(ROLES, role, "files", "flaskops_secret_keys.py"), encoding="utf-8") as handle:
+        head = handle.read()
+    with open(os.path.join(ROLES, role, "files", name), encoding="utf-8") as handle:
+        return head, handle.read()
+
+
+def script_scope(monkeypatch, text):
+    """The names the script defines, its `from flaskops_secret_keys import` answered by this module."""
+    monkeypatch.setitem(sys.modules, "flaskops_secret_keys", secret_keys)
+    scope = {"__name__": "script"}
+    exec(compile(text, "script", "exec"), scope)  # noqa: S102 (the role's own script)
+    return scope
+
+
+def test_the_audit_as_sent_runs_and_reads_the_digests_it_is_given():
+    head, script = role_script("flask_audit", "flask_audit.py")
+    sent = head + "PUBLIC_KEY_DIGESTS = %s\n" % json.dumps([digest(b"x" * 30)]) + script
+    result = subprocess.run([sys.executable, "-", "--max-ports", "0", "--timeout", "1", "--host-header", "localhost"],
+                            input=sent, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "processes" in json.loads(result.stdout)
+
+
+def test_the_audit_judges_keys_with_the_shared_code(monkeypatch):
     listed = b"another publicly known key, long enough"
-    with open(os.path.join(ROLES, "flask_audit", "files", "secret_keys.py"), encoding="utf-8") as handle:
-        source = handle.read()
-    source += "PUBLIC_KEY_DIGESTS = %r\n" % [digest(listed)]
-    with open(os.path.join(ROLES, "flask_audit", "files", "flask_audit.py"), encoding="utf-8") as handle:
-        source += handle.read()
-    scope = {"__name__": "audit"}
-    exec(compile(source, "flask_audit", "exec"), scope)  # noqa: S102 (the role's own script)
+    scope = script_scope(monkeypatch, "PUBLIC_KEY_DIGESTS = %r\n" % [digest(listed)] + role_script("flask_audit", "flask_audit.py")[1])
     found = scope["weak_secret_keys"]({"SECRET_KEY": "dev", "APP_SECRET_KEY": listed.decode(), "OK_SECRET_KEY": LONG.decode()})
     assert found == ["APP_SECRET_KEY publicly known", "SECRET_KEY shorter than 24 bytes"]
 
 
-def test_the_app_tool_starts_with_the_shared_code():
-    """The import check installed by the flask_app role: this module, then the tool."""
-    with open(os.path.join(ROLES, "flask_app", "files", "secret_keys.py"), encoding="utf-8") as handle:
-        source = handle.read()
-    with open(os.path.join(ROLES, "flask_app", "files", "flask_app_tool.py"), encoding="utf-8") as handle:
-        source += handle.read()
-    scope = {"__name__": "tool"}
-    exec(compile(source, "flask_app_tool", "exec"), scope)  # noqa: S102 (the role's own script)
+def test_the_app_tool_as_installed_runs(tmp_path):
+    tool = tmp_path / "flask-app-tool.py"
+    tool.write_text("".join(role_script("flask_app", "flask_app_tool.py")))
+    result = subprocess.run([sys.executable, str(tool), "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0 and "check" in result.stdout, result.stderr
+
+
+def test_the_app_tool_judges_keys_with_the_shared_code(monkeypatch):
+    scope = script_scope(monkeypatch, role_script("flask_app", "flask_app_tool.py")[1])
     problems = scope["secret_key_problems"]({"SECRET_KEY": "dev"}, {"FLASK_SECRET_KEY": "dev"}, "/nonexistent", frozenset())
     assert problems == [{"name": "SECRET_KEY", "why": "it is shorter than 24 bytes", "where": ["environment variable FLASK_SECRET_KEY"]}]
