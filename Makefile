@@ -59,25 +59,15 @@ lint: setup
 	@echo "role READMEs and defaults match their specs"
 	antsibull-changelog lint
 	@python testbed/check-ports.py
-	@python testbed/vars-json.py --check
-	@# What a flask_apps item leaves out must default as for a single app (the demo app's
-	@# source_dir and module aside).
-	@python -c 'import sys, yaml; \
-		items = yaml.safe_load(open("roles/flask_apps/vars/main.yml"))["flask_apps_builtin_defaults"]; \
-		role = yaml.safe_load(open("roles/flask_app/defaults/main.yml")); \
-		bad = [k for k, v in items.items() if role.get("flask_app_" + k, v) != v and k != "source_dir" and k != "module"]; \
-		sys.exit("flask_apps_builtin_defaults differs from flask_app defaults for: " + ", ".join(bad)) if bad else print("flask_apps item defaults match the flask_app role")'
 	@for playbook in $(PLAYBOOKS); do \
 		for inventory in inventories/*/; do \
 			ansible-playbook --syntax-check -i $$inventory $$playbook >/dev/null || exit 1; \
 		done; \
 	done; echo "syntax check passed: $(PLAYBOOKS)"
 
-# Every role's README variable section and defaults comments, from its meta/argument_specs.yml;
-# the plays' JSON vars files, from their YAML sources in playbooks/vars/.
+# Every role's README variable section and defaults comments, from its meta/argument_specs.yml.
 docs: setup
 	ansible-docsmith generate .
-	python testbed/vars-json.py
 
 # CHANGELOG.md from changelogs/: add a fragment to changelogs/fragments/ first (README).
 changelog: setup

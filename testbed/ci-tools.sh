@@ -13,18 +13,8 @@ GCL_DIR=$REPO_ROOT/.cache/gitlab-ci-local
 TOOLS_VENV=$REPO_ROOT/.cache/ci-tools
 TOOLS_REQ=$TESTBED_DIR/ci-tools.txt
 
-missing=()
-command -v rsync >/dev/null || missing+=(rsync)
-command -v npm >/dev/null || missing+=(nodejs npm)
-if ((${#missing[@]})); then
-  echo "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-((node_major >= 20)) || die "gitlab-ci-local needs Node.js 20 or newer, not $(node --version)"
+apt_need rsync:rsync "npm:nodejs npm"
+need_node 20 gitlab-ci-local
 
 package=$GCL_DIR/node_modules/gitlab-ci-local
 installed=$(node -p "require('$package/package.json').version" 2>/dev/null || true)

@@ -59,3 +59,23 @@ debian_mirrors() {
       print main, sec
     }' "${files[@]}" || die "no Debian mirror in apt sources"
 }
+
+# apt_need COMMAND:PACKAGE... installs each PACKAGE (space-separated for several) whose
+# COMMAND is missing, in one apt-get run.
+apt_need() {
+  local pair missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || read -ra missing -d '' <<<"${missing[*]} ${pair#*:}" || true
+  done
+  ((${#missing[@]})) || return 0
+  echo "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# need_node MAJOR WHAT: fail unless node is version MAJOR or newer, naming WHAT needs it.
+need_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  ((major >= $1)) || die "$2 needs Node.js $1 or newer, not $(node --version)"
+}

@@ -14,19 +14,9 @@ GIXY_DIR=$REPO_ROOT/.cache/gixy
 OBSERVATORY_DIR=$REPO_ROOT/.cache/observatory
 package=$OBSERVATORY_DIR/node_modules/@mdn/mdn-http-observatory
 
-missing=()
-command -v testssl >/dev/null || missing+=(testssl.sh)
-command -v npm >/dev/null || missing+=(nodejs npm)
-if ((${#missing[@]})); then
-  echo "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
+apt_need testssl:testssl.sh "npm:nodejs npm"
 # The scanner needs Node.js 20 or newer (Debian 12's own is 18).
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-((node_major >= 20)) || die "the HTTP Observatory needs Node.js 20 or newer, not $(node --version)"
+need_node 20 "the HTTP Observatory"
 
 installed=$(node -p "require('$package/package.json').version" 2>/dev/null || true)
 if [[ $installed != "$OBSERVATORY_VERSION" ]]; then

@@ -5,9 +5,12 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
+
+import pytest
 
 APP = os.environ.get("SITE_APP", "probe")
 HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "18080"))
@@ -22,6 +25,41 @@ PROJECT = os.environ.get(
 INVENTORY = os.environ.get("SITE_INVENTORY") or os.path.join(
     os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory"
 )
+
+
+def host_ca_file(host, tmp_path_factory):
+    """The host's self-signed CA certificate, copied to the controller the way a user gets
+    it; its path there."""
+    ca = host.file("/etc/ssl/flask-ca/ca.crt")
+    assert ca.exists, "the self-signed CA certificate is missing on the host"
+    path = tmp_path_factory.mktemp("ca") / "ca.crt"
+    path.write_text(ca.content_string)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def ca_file(host, tmp_path_factory):
+    """The path of the host's CA certificate on the controller (import it into a conftest)."""
+    return host_ca_file(host, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def site(host, tmp_path_factory):
+    """The site, with the CA certificate read from the host the way a user gets it."""
+    return Site(host_ca_file(host, tmp_path_factory))
+
+
+def copy_release(tmp_path_factory, source, name, version, **files):
+    """A new release: a copy of the app at `source` in a new folder named after `name`, with
+    VERSION `version` and, for each other FILE=value that is not "ok", the file FILE
+    holding value (HEALTH, MIGRATION: how the test app misbehaves). Returns the folder."""
+    path = tmp_path_factory.mktemp(name)
+    shutil.copytree(source, path, dirs_exist_ok=True)
+    (path / "VERSION").write_text(f"{version}\n")
+    for file_name, value in files.items():
+        if value != "ok":
+            (path / file_name).write_text(f"{value}\n")
+    return path
 
 
 def run_playbook(playbook, *args):

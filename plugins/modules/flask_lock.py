@@ -113,42 +113,9 @@ command_installed:
 """
 
 import inspect
-import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils import deploy_lock
-
-
-def command_source():
-    return inspect.getsource(deploy_lock)
-
-
-def install_command(path, dry_run):
-    """Write the operator's command (this collection's deploy_lock, root's, 0755) when it
-    differs; returns (changed, before, after) for the diff."""
-    want = command_source()
-    try:
-        found = os.lstat(path)
-        with open(path) as handle:
-            have = handle.read()
-        same = have == want and (found.st_mode & 0o7777, found.st_uid, found.st_gid) == (0o755, 0, 0)
-    except (IOError, OSError):
-        have, same = "", False
-    if same:
-        return False, have, want
-    if not dry_run:
-        handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".flask-lock-")
-        try:
-            os.write(handle, want.encode("utf-8"))
-            os.fchown(handle, 0, 0)
-            os.fchmod(handle, 0o755)
-            os.close(handle)
-            os.rename(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
-    return True, have, want
+from ansible_collections.flaskops.production.plugins.module_utils import deploy_lock, operator_command
 
 
 def main():
@@ -178,7 +145,7 @@ def main():
                 result.update(deploy_lock.acquire(directory, name, params["holder"], params["wait"]))
             installed = False
             if params["command"]:
-                installed, before, after = install_command(params["command"], dry_run)
+                installed, before, after = operator_command.install(params["command"], inspect.getsource(deploy_lock), dry_run)
                 if installed and module._diff:
                     result["diff"] = dict(before=before, after=after, before_header=params["command"],
                                           after_header=params["command"])

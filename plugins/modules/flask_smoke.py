@@ -103,7 +103,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -111,17 +110,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import (
     RELEASE_APP_OPTIONS, UNIT_OPTIONS, redact, unit_argv, unit_name)
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path, timeout):
-        super().__init__("localhost", timeout=timeout)
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.unix_path)
+from ansible_collections.flaskops.production.plugins.module_utils.release_tool import UnixHTTPConnection
 
 
 def put(path, content):

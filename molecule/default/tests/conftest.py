@@ -5,17 +5,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
-from sitelib import APP, APP_UNIT, HTTP_PORT, HTTPS_PORT, INVENTORY, PROJECT, PROXY, SITE_NAME, Site, run_playbook  # noqa: E402,F401
-
-
-@pytest.fixture(scope="module")
-def site(host, tmp_path_factory):
-    """The site, with the CA certificate read from the host the way a user gets it."""
-    ca = host.file("/etc/ssl/flask-ca/ca.crt")
-    assert ca.exists, "the self-signed CA certificate is missing on the host"
-    path = tmp_path_factory.mktemp("ca") / "ca.crt"
-    path.write_text(ca.content_string)
-    return Site(str(path))
+from sitelib import APP, APP_UNIT, HTTP_PORT, HTTPS_PORT, INVENTORY, PROJECT, PROXY, SITE_NAME, Site, run_playbook, site  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")

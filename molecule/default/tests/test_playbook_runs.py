@@ -119,9 +119,13 @@ def test_secret_never_printed_even_verbose(host):
 ROLES = os.path.join(os.path.dirname(CONVERGE), "..", "..", "roles")
 
 
-def role_file_sha256(path):
-    with open(os.path.join(ROLES, path), "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+def role_file_sha256(*paths):
+    """SHA-256 of the role files `paths`, one after the other, as a role installs them."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(os.path.join(ROLES, path), "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
 
 
 def test_drift_is_repaired_by_the_next_run(site, host):
@@ -133,9 +137,10 @@ def test_drift_is_repaired_by_the_next_run(site, host):
     key = f"/etc/ssl/flask/{APP}/privkey.pem"
     unit = f"/etc/systemd/system/gunicorn-{APP}.service"
     site_conf = f"/etc/nginx/conf.d/{APP}.conf"
-    tools = {"/usr/local/sbin/flask-lock": "../plugins/module_utils/deploy_lock.py",
-             "/usr/local/sbin/flask-release": "flask_release/files/flask_release.py",
-             "/usr/local/lib/flask-app-tool.py": "flask_app/files/flask_app_tool.py"}
+    tools = {"/usr/local/sbin/flask-lock": ["../plugins/module_utils/deploy_lock.py"],
+             "/usr/local/sbin/flask-release": ["../plugins/module_utils/release_tool.py"],
+             # The collection's secret key checks, then the tool.
+             "/usr/local/lib/flask-app-tool.py": ["../plugins/module_utils/secret_keys.py", "flask_app/files/flask_app_tool.py"]}
     host.check_output(f"chmod 0777 /srv/{APP}/data && chmod 0644 {key} && usermod -s /bin/bash {APP}")
     host.check_output(f"chmod 0600 {unit} && echo '# drift' >> {site_conf} && chmod 0700 /etc/systemd/system/nginx.service.d")
     host.check_output(" && ".join(f"echo '# drift' >> {path}" for path in tools) + " && chmod 0644 /usr/local/sbin/flask-lock")
@@ -148,8 +153,8 @@ def test_drift_is_repaired_by_the_next_run(site, host):
     assert host.file(unit).mode == 0o644
     assert "# drift" not in host.file(site_conf).content_string
     assert host.file("/etc/systemd/system/nginx.service.d").mode == 0o755
-    for path, source in tools.items():
-        assert host.file(path).sha256sum == role_file_sha256(source), f"{path} was not put back"
+    for path, sources in tools.items():
+        assert host.file(path).sha256sum == role_file_sha256(*sources), f"{path} was not put back"
     assert host.file("/usr/local/sbin/flask-lock").mode == 0o755
     assert site.https("/").body == "Hello, World!"
     again = run_play()

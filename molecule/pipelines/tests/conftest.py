@@ -4,7 +4,6 @@ deploy history read on the host, and a sampler that proves the site kept serving
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -17,7 +16,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
-from sitelib import APP, HTTPS_PORT, INVENTORY, PROJECT, SITE_NAME, run_playbook  # noqa: E402,F401
+from sitelib import APP, HTTPS_PORT, INVENTORY, PROJECT, SITE_NAME, ca_file, copy_release, run_playbook  # noqa: E402,F401
 
 INSTANCE = os.environ.get("SITE_INSTANCE", "molecule-pipelines")
 SSH_PORT = int(os.environ.get("SITE_SSH_PORT", "2300"))
@@ -108,24 +107,8 @@ def history():
 @pytest.fixture(scope="session")
 def make_release(tmp_path_factory):
     """A copy of the test app with its VERSION (and HEALTH) set: a new release."""
-
-    def make(version, health="ok"):
-        path = tmp_path_factory.mktemp(f"pipeapp-{version}-{health}")
-        shutil.copytree(APP_SOURCE, path, dirs_exist_ok=True)
-        (path / "VERSION").write_text(f"{version}\n")
-        if health != "ok":
-            (path / "HEALTH").write_text(f"{health}\n")
-        return str(path)
-
-    return make
-
-
-@pytest.fixture(scope="module")
-def ca_file(host, tmp_path_factory):
-    ca = host.file("/etc/ssl/flask-ca/ca.crt")
-    path = tmp_path_factory.mktemp("ca") / "ca.crt"
-    path.write_text(ca.content_string)
-    return str(path)
+    return lambda version, health="ok": str(
+        copy_release(tmp_path_factory, APP_SOURCE, f"pipeapp-{version}-{health}", version, HEALTH=health))
 
 
 def site_version(ca_file):

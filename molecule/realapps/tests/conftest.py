@@ -4,14 +4,13 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import sys
 import time
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
-from sitelib import APP, PROJECT, Site, run_playbook  # noqa: E402
+from sitelib import APP, PROJECT, Site, ca_file, copy_release, run_playbook  # noqa: E402,F401
 
 # The load and the version sampler of the releases scenario, reused as they are.
 _spec = importlib.util.spec_from_file_location(
@@ -52,25 +51,13 @@ def make_release(tmp_path_factory):
     """A copy of the test app with its VERSION set; migration="fail" makes its release command fail."""
 
     def make(version, migration="ok"):
-        path = tmp_path_factory.mktemp(f"notes-{version}-{migration}")
-        shutil.copytree(APP_SOURCE, path, dirs_exist_ok=True)
-        (path / "VERSION").write_text(f"{version}\n")
-        if migration != "ok":
-            (path / "MIGRATION").write_text(f"{migration}\n")
+        path = copy_release(tmp_path_factory, APP_SOURCE, f"notes-{version}-{migration}", version, MIGRATION=migration)
         # A release that ships its own instance folder: it must get the link instead.
         (path / "instance").mkdir(exist_ok=True)
         (path / "instance" / "flaskr.sqlite").write_text("not a database: the release's own copy\n")
         return str(path)
 
     return make
-
-
-@pytest.fixture(scope="module")
-def ca_file(host, tmp_path_factory):
-    ca = host.file("/etc/ssl/flask-ca/ca.crt")
-    path = tmp_path_factory.mktemp("ca") / "ca.crt"
-    path.write_text(ca.content_string)
-    return str(path)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
@@ -16,7 +15,7 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
-from sitelib import APP, HTTPS_PORT, PROJECT, SITE_NAME, run_playbook  # noqa: E402
+from sitelib import APP, HTTPS_PORT, PROJECT, SITE_NAME, ca_file, copy_release, run_playbook  # noqa: E402,F401
 
 APP_SOURCE = os.path.join(PROJECT, "molecule", "releases", "app")
 DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")
@@ -36,16 +35,8 @@ def rollback(*args):
 @pytest.fixture(scope="session")
 def make_release(tmp_path_factory):
     """A copy of the test app with its VERSION and HEALTH files set: a new release."""
-
-    def make(version, health="ok"):
-        path = tmp_path_factory.mktemp(f"relapp-{version}-{health}")
-        shutil.copytree(APP_SOURCE, path, dirs_exist_ok=True)
-        (path / "VERSION").write_text(f"{version}\n")
-        if health != "ok":
-            (path / "HEALTH").write_text(f"{health}\n")
-        return str(path)
-
-    return make
+    return lambda version, health="ok": str(
+        copy_release(tmp_path_factory, APP_SOURCE, f"relapp-{version}-{health}", version, HEALTH=health))
 
 
 class Sampler(threading.Thread):
@@ -133,14 +124,6 @@ class Load:
             f"failed requests under load: statuses {self.statuses}, errors {self.errors}")
         assert not self.sampler.failures, f"the sampler saw failures: {self.sampler.failures[:10]}"
         assert sum(self.statuses.values()) > 200, f"too little load to prove anything: {self.statuses}"
-
-
-@pytest.fixture(scope="module")
-def ca_file(host, tmp_path_factory):
-    ca = host.file("/etc/ssl/flask-ca/ca.crt")
-    path = tmp_path_factory.mktemp("ca") / "ca.crt"
-    path.write_text(ca.content_string)
-    return str(path)
 
 
 @pytest.fixture

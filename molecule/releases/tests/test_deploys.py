@@ -126,13 +126,18 @@ def test_named_rollback_to_a_missing_release_fails_cleanly(host):
     assert release_state(host)["current"] == before["current"]
 
 
-def test_git_source_deploys_once_per_commit(host, make_release, tmp_path, ca_file):
-    """A release from a git repository; the same commit deployed again changes nothing."""
-    source = make_release(6)
+def commit_all(source, message):
+    """Make the release folder `source` a git repository holding its files in one commit."""
     git = ["git", "-C", source, "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
     subprocess.run(["git", "-c", "init.defaultBranch=main", "init", "-q", source], check=True)
     subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "version 6"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", message], check=True)
+
+
+def test_git_source_deploys_once_per_commit(host, make_release, tmp_path, ca_file):
+    """A release from a git repository; the same commit deployed again changes nothing."""
+    source = make_release(6)
+    commit_all(source, "version 6")
     bare = tmp_path / "relapp.git"
     subprocess.run(["git", "clone", "-q", "--bare", source, str(bare)], check=True)
     subprocess.run(["podman", "cp", str(bare), f"{INSTANCE}:/opt/relapp.git"], check=True)
@@ -149,10 +154,7 @@ def test_git_credentials_reach_no_file_and_no_command_line(host, make_release, t
     that requires it, yet is in no file under /srv, on no command line while git runs (the
     server looks at every process's as it answers), and the cache is root's, mode 0700."""
     source = make_release(9)
-    git = ["git", "-C", source, "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
-    subprocess.run(["git", "-c", "init.defaultBranch=main", "init", "-q", source], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "version 9"], check=True)
+    commit_all(source, "version 9")
     served = tmp_path / "served"
     served.mkdir()
     subprocess.run(["git", "clone", "-q", "--bare", source, str(served / "relapp.git")], check=True)

@@ -38,6 +38,9 @@ import stat
 import subprocess
 import sys
 
+# The collection's module_utils/secret_keys.py, which the role installs before this text.
+from flaskops_secret_keys import SECRET_KEY_MIN_BYTES, public_key_digests, secret_key_weakness
+
 
 def name_of(lookup, number):
     try:
@@ -210,8 +213,6 @@ def debug_sources(root):
     return found
 
 
-SECRET_KEY_MIN_BYTES = 24
-PUBLIC_KEY_DIGITS = 12  # digest prefix length in the public key list (testbed/public-keys.py)
 TEXT_SUFFIXES = (".py", ".cfg", ".ini", ".toml", ".json", ".yaml", ".yml", ".env", ".txt")
 
 
@@ -223,11 +224,11 @@ def as_bytes(value):
     return None
 
 
-def public_key_digests(path):
+def public_key_list(path):
     if not path:
-        return set()
+        return frozenset()
     with open(path, encoding="ascii") as handle:
-        return {line.strip() for line in handle if line.strip() and not line.startswith("#")}
+        return public_key_digests(handle)
 
 
 def key_origins(key, env, root):
@@ -266,14 +267,11 @@ def secret_key_problems(config, env, root, digests):
     problems = []
     for name, value in keys:
         key = as_bytes(value)
-        if not key:  # no key: the app signs nothing
+        weakness = secret_key_weakness(key, digests)  # none for no key: the app signs nothing
+        if weakness is None:
             continue
-        if len(key) < SECRET_KEY_MIN_BYTES:
-            why = f"it is shorter than {SECRET_KEY_MIN_BYTES} bytes"
-        elif hashlib.sha256(key).hexdigest()[:PUBLIC_KEY_DIGITS] in digests:
-            why = "it is a publicly known key (in flask-unsign's wordlist)"
-        else:
-            continue
+        why = (f"it is shorter than {SECRET_KEY_MIN_BYTES} bytes" if weakness == "short"
+               else "it is a publicly known key (in flask-unsign's wordlist)")
         problems.append({"name": name, "why": why, "where": key_origins(key, env, root)})
     return problems
 
@@ -308,7 +306,7 @@ def cmd_check(args):
         "flask_debug_env": os.environ.get("FLASK_DEBUG"),
         "debug_sources": sources,
         "secret_key_set": bool(config.get("SECRET_KEY")),
-        "secret_key_problems": secret_key_problems(config, env, os.getcwd(), public_key_digests(args.public_keys)),
+        "secret_key_problems": secret_key_problems(config, env, os.getcwd(), public_key_list(args.public_keys)),
     }
 
 

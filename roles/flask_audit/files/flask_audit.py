@@ -6,12 +6,12 @@ sockets and the processes holding them) and sends a few GET requests to local
 listening ports, on loopback or on the host's own bound addresses only. Writes nothing;
 prints one JSON object. Prints no environment value except FLASK_DEBUG, FLASK_ENV and
 WERKZEUG_DEBUG_PIN=off; of a secret key variable it prints only its name and what is
-wrong with it (too short, or publicly known: the role puts the SHA-256 prefixes of
-flask-unsign's wordlist in PUBLIC_KEY_DIGESTS before this text).
+wrong with it (too short, or publicly known: the role sends the collection's
+module_utils/secret_keys.py and the SHA-256 prefixes of flask-unsign's wordlist, as
+PUBLIC_KEY_DIGESTS, before this text).
 Runs on Python 3.6 and later.
 """
 import argparse
-import hashlib
 import http.client
 import ipaddress
 import json
@@ -22,11 +22,13 @@ import socket
 import ssl
 import sys
 
+# The collection's module_utils/secret_keys.py, which the role sends before this text.
+from flaskops_secret_keys import SECRET_KEY_MIN_BYTES, public_key_digests, secret_key_weakness
+
 DEBUG_VARS = ("FLASK_DEBUG", "FLASK_ENV", "WERKZEUG_DEBUG_PIN")
 # Variables that hold a Flask secret key: SECRET_KEY, FLASK_SECRET_KEY, MYAPP_SECRET_KEY.
 SECRET_KEY_VAR = re.compile(r"(^|_)SECRET_KEY$")
-SECRET_KEY_MIN_BYTES = 24
-PUBLIC_KEYS = frozenset(globals().get("PUBLIC_KEY_DIGESTS", ()))
+PUBLIC_KEYS = public_key_digests(globals().get("PUBLIC_KEY_DIGESTS", ()))
 # Set by Werkzeug's reloader in the process that serves.
 RELOADER_VARS = ("WERKZEUG_RUN_MAIN", "WERKZEUG_SERVER_FD")
 PYTHON_SERVERS = {"gunicorn", "uwsgi", "uvicorn", "hypercorn", "waitress-serve", "daphne", "flask"}
@@ -100,12 +102,10 @@ def weak_secret_keys(secrets):
     """Names of secret key variables that are too short or publicly known, with the reason."""
     found = []
     for name, value in sorted(secrets.items()):
-        key = value.encode("utf-8", "surrogateescape")
-        if not key:
-            continue
-        if len(key) < SECRET_KEY_MIN_BYTES:
+        weakness = secret_key_weakness(value.encode("utf-8", "surrogateescape"), PUBLIC_KEYS)
+        if weakness == "short":
             found.append("%s shorter than %d bytes" % (name, SECRET_KEY_MIN_BYTES))
-        elif hashlib.sha256(key).hexdigest()[:12] in PUBLIC_KEYS:
+        elif weakness == "public":
             found.append("%s publicly known" % name)
     return found
 

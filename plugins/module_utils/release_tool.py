@@ -1,0 +1,396 @@
+#!/usr/bin/python3
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inspect and switch the releases of a Flask app laid out by the flask_app role.
+
+    flask-release status ROOT [--unit UNIT] [--process UNIT ...] [--timer UNIT ...] [--tool-sha1 SHA1]
+                                            what is live, what came before, what is kept,
+                                            and whether each unit runs the live release
+    flask-release activate ROOT ID [--dry-run]  point ROOT/current at releases/ID, atomically
+    flask-release prune ROOT KEEP [--dry-run]   remove all but the KEEP most recent releases
+    flask-release probe (--https HOST:PORT | --unix PATH | --http HOST:PORT) --host NAME
+                        [--path /] [--status 200 ...] [--tries 3] [--timeout 15]
+    flask-release record ROOT --action deploy|rollback --result ok|failed|refused --release ID
+                        [--source TEXT] [--who TEXT] [--detail TEXT] [--changed]
+    flask-release history ROOT [--json]         the deploy history, newest last
+
+ROOT holds releases/ID/{app,venv,release.json}, the `current` link, `history`
+(one "TIME ID" line per activation) and `deploy-history.jsonl` (one JSON record per
+deploy, rollback or refused release: time, app, action, release, source, who,
+result; the last HISTORY_KEEP are kept). Every command but history prints one JSON
+object.
+
+The flask_release role installs this very file as the operator's command
+/usr/local/sbin/flask-release (standard library only); the flask_smoke module asks the
+app with its UnixHTTPConnection.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+HISTORY_FILE = "deploy-history.jsonl"
+HISTORY_KEEP = 500
+
+
+def releases_dir(root):
+    return os.path.join(root, "releases")
+
+
+def complete(root, release):
+    return os.path.isfile(os.path.join(releases_dir(root), release, "release.json"))
+
+
+def current_id(root):
+    try:
+        return os.path.basename(os.readlink(os.path.join(root, "current")).rstrip("/"))
+    except OSError:
+        return None
+
+
+def history(root):
+    try:
+        with open(os.path.join(root, "history"), encoding="utf-8") as handle:
+            return [line.split()[1] for line in handle if len(line.split()) == 2]
+    except OSError:
+        return []
+
+
+def previous_id(root, current):
+    """The release that was live before the current one and is still on disk."""
+    for release in reversed(history(root)):
+        if release != current and complete(root, release):
+            return release
+    return None
+
+
+def kept_order(root):
+    """Complete releases, most recently activated first; never-activated ones first of all."""
+    on_disk = [r for r in sorted(os.listdir(releases_dir(root))) if complete(root, r)] if os.path.isdir(releases_dir(root)) else []
+    seen = []
+    for release in reversed(history(root)):
+        if release in on_disk and release not in seen:
+            seen.append(release)
+    fresh = sorted((r for r in on_disk if r not in seen),
+                   key=lambda r: os.path.getmtime(os.path.join(releases_dir(root), r, "release.json")), reverse=True)
+    return fresh + seen
+
+
+def main_pid_start(unit):
+    """(pid, wall-clock start time) of the unit's main process, or (0, None)."""
+    out = subprocess.run(["systemctl", "show", "--property=MainPID,ExecMainStartTimestampMonotonic", unit],
+                         capture_output=True, text=True, check=False).stdout
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    pid = int(props.get("MainPID", "0") or 0)
+    if not pid:
+        return 0, None
+    started_mono = int(props.get("ExecMainStartTimestampMonotonic", "0") or 0) / 1e6
+    return pid, time.clock_gettime(time.CLOCK_REALTIME) - (time.clock_gettime(time.CLOCK_MONOTONIC) - started_mono)
+
+
+def unit_state(unit, root, current):
+    """A process's unit: active or not, its main PID, whether it runs the live release."""
+    out = subprocess.run(["systemctl", "show", "--property=ActiveState", unit],
+                         capture_output=True, text=True, check=False).stdout
+    pid, started = main_pid_start(unit)
+    return {
+        "active": out.strip().partition("=")[2],
+        "main_pid": pid,
+        "running_current": bool(pid and current and started > os.lstat(os.path.join(root, "current")).st_mtime),
+    }
+
+
+def timer_state(unit):
+    """A timer: active or not, when it last fired and when it fires next."""
+    out = subprocess.run(["systemctl", "show", "--timestamp=utc", "--property=ActiveState,LastTriggerUSec,NextElapseUSecRealtime", unit],
+                         capture_output=True, text=True, check=False).stdout
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return {"active": props.get("ActiveState", ""), "last": props.get("LastTriggerUSec", "") or None,
+            "next": props.get("NextElapseUSecRealtime", "") or None}
+
+
+def cmd_status(args):
+    root = args.root
+    current = current_id(root)
+    state = {
+        "current": current,
+        "previous": previous_id(root, current),
+        "releases": kept_order(root),
+        "history": history(root)[-20:],
+        # Every release directory, complete or not: prune has work only when there are
+        # more than it keeps.
+        "release_dirs": release_dirs(root),
+        # A run that changes nothing records its release only when it differs from this.
+        "last_recorded_live": last_live(deploy_history(root)),
+        "main_pid": 0,
+        "running_current": None,
+    }
+    if args.unit:
+        pid, started = main_pid_start(args.unit)
+        state["main_pid"] = pid
+        if pid and current:
+            # The master resolved `current` when it started; it runs the current
+            # release when it started after the link last changed.
+            state["running_current"] = started > os.lstat(os.path.join(root, "current")).st_mtime
+    state["processes"] = {unit: unit_state(unit, root, current) for unit in args.process or []}
+    state["timers"] = {unit: timer_state(unit) for unit in args.timer or []}
+    return state
+
+
+def cmd_activate(args):
+    root, release = args.root, args.id
+    if not complete(root, release) and not args.dry_run:
+        raise SystemExit(f"release {release} is not in {releases_dir(root)} (or was never completed)")
+    before = current_id(root)
+    result = {"changed": before != release, "previous": before, "current": release}
+    if not result["changed"] or args.dry_run:
+        return result
+    link = os.path.join(root, "current")
+    staging = f"{link}.{os.getpid()}"
+    os.symlink(os.path.join("releases", release), staging)
+    os.replace(staging, link)  # rename(2): readers see the old link or the new one, never none
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    past = history(root)
+    with open(os.path.join(root, "history"), "a", encoding="utf-8") as handle:
+        if before and (not past or past[-1] != before):
+            handle.write(f"{stamp} {before}\n")
+        handle.write(f"{stamp} {release}\n")
+    return result
+
+
+def release_dirs(root):
+    """Names of the directories under releases/ (not links), sorted."""
+    if not os.path.isdir(releases_dir(root)):
+        return []
+    return sorted(name for name in os.listdir(releases_dir(root))
+                  if os.path.isdir(os.path.join(releases_dir(root), name))
+                  and not os.path.islink(os.path.join(releases_dir(root), name)))
+
+
+def cmd_prune(args):
+    root = args.root
+    current = current_id(root)
+    keep = set(kept_order(root)[: max(args.keep, 1)]) | {current}
+    removed = []
+    for name in release_dirs(root):
+        if name in keep:
+            continue
+        removed.append(name)
+        if not args.dry_run:
+            shutil.rmtree(os.path.join(releases_dir(root), name))
+    return {"changed": bool(removed), "removed": removed, "kept": sorted(keep - {None})}
+
+
+def deploy_history(root):
+    """The deploy history's records, oldest first (a damaged line is skipped)."""
+    records = []
+    try:
+        with open(os.path.join(root, HISTORY_FILE), encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue
+    except OSError:
+        pass
+    return records
+
+
+def release_origin(root, release):
+    """Where a release came from, as its release.json says (older releases say nothing)."""
+    try:
+        with open(os.path.join(releases_dir(root), release, "release.json"), encoding="utf-8") as handle:
+            return json.load(handle).get("origin", "")
+    except (OSError, ValueError):
+        return ""
+
+
+def without_credentials(text):
+    """text with the user and password of each URL in it cut (up to the last @ before the
+    path, so a password holding an @ goes whole)."""
+    return re.sub(r"://[^/\s]*@", "://", text)
+
+
+def last_live(past):
+    """The release of the last successful record, or None."""
+    live = [r for r in past if r.get("result") == "ok"]
+    return live[-1].get("release") if live else None
+
+
+def cmd_record(args):
+    """Append a record; a successful run that changed nothing is recorded only when the
+    release differs from the last one that went live (so the first deploy is recorded)."""
+    root = args.root
+    past = deploy_history(root)
+    if args.result == "ok" and not args.changed and last_live(past) == args.release:
+        return {"recorded": False}
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "app": os.path.basename(os.path.normpath(root)),
+        "action": args.action,
+        "release": args.release,
+        "source": without_credentials(args.source or release_origin(root, args.release)),
+        "who": args.who,
+        "result": args.result,
+        "detail": without_credentials(" ".join(args.detail.split()))[:500],
+    }
+    kept = [json.dumps(r, sort_keys=True) for r in past[-(HISTORY_KEEP - 1):]] + [json.dumps(record, sort_keys=True)]
+    os.makedirs(root, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=root, prefix=".deploy-history.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(kept) + "\n")
+    os.chmod(temp, 0o640)
+    os.replace(temp, os.path.join(root, HISTORY_FILE))  # readers see the old file or the new one
+    return {"recorded": True, "record": record}
+
+
+def cmd_history(args):
+    records = deploy_history(args.root)
+    if args.json:
+        return records
+    for r in records:
+        line = (f"{r.get('time', '?')}  {r.get('action', '?'):8}  {r.get('result', '?'):7}  {r.get('release') or '-':12}  "
+                f"{r.get('source') or '-'}  by {r.get('who') or '?'}")
+        sys.stdout.write(line + (f"  -- {r['detail']}" if r.get("detail") else "") + "\n")
+    return None
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (the flask_smoke module's and the probe's client)."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+class SNIHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to an address, with the site's name in SNI and Host."""
+
+    def __init__(self, host, port, server_name, timeout):
+        # The site's certificate may come from a private CA: the probe checks the
+        # app's health through the proxy, not the certificate (the TLS tests do).
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.server_name = server_name
+        self.tls_context = context
+
+    def connect(self):
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.server_name)
+
+
+def connection(args):
+    if args.unix:
+        return UnixHTTPConnection(args.unix, args.timeout)
+    host, dummy, port = (args.https or args.http).rpartition(":")
+    if args.http:
+        return http.client.HTTPConnection(host.strip("[]"), int(port), timeout=args.timeout)
+    return SNIHTTPSConnection(host.strip("[]"), int(port), args.host, args.timeout)
+
+
+def cmd_probe(args):
+    wanted = args.status or [200]
+    result = {"ok": False, "status": None, "error": None, "attempts": 0}
+    for attempt in range(1, args.tries + 1):
+        result["attempts"] = attempt
+        conn = connection(args)
+        try:
+            conn.request("GET", args.path, headers={"Host": args.host, "User-Agent": "flask-release-probe"})
+            response = conn.getresponse()
+            response.read(65536)
+            result.update(status=response.status, error=None, ok=response.status in wanted)
+        except (OSError, http.client.HTTPException) as exc:
+            result.update(status=None, error=f"{type(exc).__name__}: {exc}", ok=False)
+        finally:
+            conn.close()
+        if result["ok"]:
+            break
+        if attempt < args.tries:
+            time.sleep(1)
+    return result
+
+
+def outdated(sha1):
+    """Whether this file differs from the copy the role installs (content, 0755, root)."""
+    found = os.stat(__file__)
+    with open(__file__, "rb") as handle:
+        digest = hashlib.sha1(handle.read()).hexdigest()
+    return (digest, found.st_mode & 0o7777, found.st_uid, found.st_gid) != (sha1, 0o755, 0, 0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    status = sub.add_parser("status")
+    status.add_argument("root")
+    status.add_argument("--unit")
+    status.add_argument("--process", action="append", help="a process's service unit (repeat)")
+    status.add_argument("--timer", action="append", help="a timer unit (repeat)")
+    status.add_argument("--tool-sha1", help="answer {\"outdated\": true} if this file differs from that copy")
+    activate = sub.add_parser("activate")
+    activate.add_argument("root")
+    activate.add_argument("id")
+    activate.add_argument("--dry-run", action="store_true")
+    prune = sub.add_parser("prune")
+    prune.add_argument("root")
+    prune.add_argument("keep", type=int)
+    prune.add_argument("--dry-run", action="store_true")
+    probe = sub.add_parser("probe")
+    where = probe.add_mutually_exclusive_group(required=True)
+    where.add_argument("--https")
+    where.add_argument("--http")
+    where.add_argument("--unix")
+    probe.add_argument("--host", required=True)
+    probe.add_argument("--path", default="/")
+    probe.add_argument("--status", type=int, action="append")
+    probe.add_argument("--tries", type=int, default=3)
+    probe.add_argument("--timeout", type=float, default=15)
+    record = sub.add_parser("record")
+    record.add_argument("root")
+    record.add_argument("--action", choices=["deploy", "rollback"], required=True)
+    record.add_argument("--result", choices=["ok", "failed", "refused"], required=True)
+    record.add_argument("--release", default="")
+    record.add_argument("--source", default="")
+    record.add_argument("--who", default="")
+    record.add_argument("--detail", default="")
+    record.add_argument("--changed", action="store_true", help="the release went live or restarted in this run")
+    history_cmd = sub.add_parser("history")
+    history_cmd.add_argument("root")
+    history_cmd.add_argument("--json", action="store_true", help="the records as one JSON list")
+    args = parser.parse_args()
+    if getattr(args, "tool_sha1", None) and outdated(args.tool_sha1):
+        json.dump({"outdated": True}, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    handler = {"status": cmd_status, "activate": cmd_activate, "prune": cmd_prune, "probe": cmd_probe,
+               "record": cmd_record, "history": cmd_history}[args.command]
+    result = handler(args)
+    if result is not None:
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
