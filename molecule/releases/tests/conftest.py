@@ -162,3 +162,8 @@ def site_get(ca_file, path="/"):
 def release_state(host):
     """What flask-release reports on the host: current, previous, releases, running_current."""
     return json.loads(host.check_output(f"flask-release status /srv/{APP} --unit gunicorn-{APP}.service"))
+
+
+def deploy_history(host):
+    """The app's deploy history on the host, oldest first."""
+    return json.loads(host.check_output(f"flask-release history /srv/{APP} --json"))
