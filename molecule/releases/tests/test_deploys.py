@@ -68,7 +68,7 @@ def test_deploy_v2_under_load(host, load, make_release):
         result = deploy(make_release(2))
     assert result.returncode == 0, result.output[-3000:]
     load.assert_no_failure()
-    assert load.sampler.versions == ["1", "2"], f"versions answered in turn: {load.sampler.versions}"
+    assert load.versions == ["1", "2"], f"versions answered in turn: {load.versions}"
     after = release_state(host)
     assert after["previous"] == before["current"] and after["current"] != before["current"]
     assert after["running_current"] is True
@@ -98,7 +98,7 @@ def test_rollback_under_load(host, load):
         result = rollback()
     assert result.returncode == 0, result.output[-3000:]
     load.assert_no_failure()
-    assert load.sampler.versions == ["2", "1"], f"versions answered in turn: {load.sampler.versions}"
+    assert load.versions == ["2", "1"], f"versions answered in turn: {load.versions}"
 
 
 def test_release_that_does_not_import_is_refused(host, load, make_release):
@@ -108,7 +108,7 @@ def test_release_that_does_not_import_is_refused(host, load, make_release):
     assert result.returncode != 0 and result.failed == 1, "a release that cannot import was deployed"
     assert "does not import" in result.output and "this test release refuses to import" in result.output
     load.assert_no_failure()
-    assert load.sampler.versions == ["1"], f"versions answered: {load.sampler.versions}"
+    assert load.versions == ["1"], f"versions answered: {load.versions}"
     after = release_state(host)
     assert after["current"] == before["current"] and after["releases"] == before["releases"], (
         "the refused release changed the releases on disk")
@@ -121,7 +121,7 @@ def test_release_that_fails_its_health_check_is_refused(host, load, make_release
     assert result.returncode != 0 and result.failed == 1, "an unhealthy release was deployed"
     assert "health check failed" in result.output and "503" in result.output, result.output[-3000:]
     load.assert_no_failure()
-    assert load.sampler.versions == ["1"], f"versions answered: {load.sampler.versions}"
+    assert load.versions == ["1"], f"versions answered: {load.versions}"
     assert release_state(host)["releases"] == before["releases"]
 
 
@@ -134,7 +134,7 @@ def test_release_failing_once_live_is_rolled_back(host, load, make_release):
     assert f"Rolled back to release {before['current']}, which answers its health check again" in result.output, (
         result.output[-3000:])
     load.assert_no_failure()
-    assert load.sampler.versions[0] == "1" and load.sampler.versions[-1] == "1", load.sampler.versions
+    assert load.versions[0] == "1" and load.versions[-1] == "1", load.versions
     after = release_state(host)
     assert after["current"] == before["current"] and after["running_current"] is True
 
