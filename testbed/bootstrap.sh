@@ -5,8 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 PKGS=(podman runc conmon netavark aardvark-dns containernetworking-plugins iptables uidmap
-      debootstrap curl openssh-client python3 python3-venv
-      hey)  # the load generator of the zero-downtime tests
+      debootstrap curl openssh-client python3 python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")

@@ -136,6 +136,17 @@ class Load:
         assert not failed, f"{len(failed)} failed requests under load ({self.summary()}), e.g.:\n" + "\n".join(failed[:10])
 
 
+def versions_in_turn(load):
+    """The versions (X-App-Version, as KeptAliveClient returns it) of a load's 200 answers
+    in the order the requests started, each change once. Exact for a one-thread load,
+    whose requests follow one another; threads side by side may answer out of that order."""
+    versions = []
+    for sample in sorted(load.samples, key=lambda sample: sample.started):
+        if sample.status == 200 and (not versions or versions[-1] != sample.details[0]):
+            versions.append(sample.details[0])
+    return versions
+
+
 class KeptAliveClient:
     """GET `path` under `name` over one verified, kept-alive TLS connection to 127.0.0.1:`port`,
     opening a new one when the server closes it; returns (status, (X-App-Version, X-Served-By))."""

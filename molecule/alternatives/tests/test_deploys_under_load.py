@@ -2,9 +2,9 @@
 request: the socket unit keeps the listener while the launcher finishes the requests in
 flight.
 
-The load is not hey's, as in the releases scenario: hey's TLS client sends the port in the
-server name (SNI "localhost:6843"), which Apache rightly answers with 421. Threads of
-verified, kept-alive TLS clients send it instead, at a fixed rate, for at most LOAD_SECONDS."""
+The load is the shared generator's (molecule/shared/loadgen.py): threads of verified,
+kept-alive TLS clients naming the site without its port (a client that sends the port
+in the server name, SNI "localhost:6843", gets Apache's rightful 421)."""
 import json
 import os
 import shutil

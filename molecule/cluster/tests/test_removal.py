@@ -1,9 +1,12 @@
 """An app marked absent on the fleet (after test_fleet_apps.py, before the rolling
-deploys): site.yml removes its units, socket and user from the app server that ran it
-and its site, upstream and certificate from the load balancer; its data stays, the
-other app keeps serving, and its name gets no TLS handshake any more."""
+deploys): site.yml removes its units, worker, timer, shared files, socket and user from
+the app server that ran it and its site, upstream and certificate from the load
+balancer; its data and deploy history stay, the other app keeps serving, and its name
+gets no TLS handshake any more."""
 import json
 import os
+
+import pytest
 
 from conftest import APP, HTTPS_PORT, NAMES, PROJECT, run_playbook
 from sitelib import assert_handshake_refused
@@ -17,13 +20,36 @@ APPS = [
                       {"path": "instance/fleet.cfg", "content": "FLEET = 'cluster'\n"}]},
     {"name": "admin", "state": "absent"},
 ]
+# What the inventory gives admin on app2 besides its server (molecule.yml).
+ADMIN_UNITS = ("gunicorn-admin.service", "gunicorn-admin.socket", "flask-admin-worker.service",
+               "flask-admin-tick.timer", "flask-admin-tick.service")
 
 
-def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(site, lb, apps):
+def history_of(app2):
+    found = app2.run("flask-release history /srv/admin --json")
+    assert found.rc == 0, f"no deploy history of admin: {found.stderr}"
+    return json.loads(found.stdout)
+
+
+@pytest.fixture(scope="module")
+def removed(apps):
+    """admin as the converge left it (a worker running, its timer active, a shared file,
+    a deploy history), then the site.yml run that marks it absent."""
     app2 = apps[NAMES["app2"]]
+    worker = app2.check_output("systemctl show -p MainPID --value flask-admin-worker.service")
+    assert worker not in ("", "0"), "admin's worker does not run: nothing to remove"
+    assert app2.service("flask-admin-tick.timer").is_running, "admin's timer is not active: nothing to remove"
+    assert app2.file("/etc/flask/admin/extra.cfg").is_file, "admin's shared file is missing: nothing to remove"
+    history = history_of(app2)
+    assert history, "admin has no deploy history: nothing to keep"
     app2.check_output("install -d -o admin -g admin /srv/admin/data/instance && echo kept > /srv/admin/data/instance/kept")
     result = run_playbook(os.path.join(PROJECT, "site.yml"), "-e", json.dumps({"flask_apps": APPS}))
     assert result.returncode == 0, result.output[-4000:]
+    return {"worker_pid": int(worker), "history": history}
+
+
+def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(removed, site, lb, apps):
+    app2 = apps[NAMES["app2"]]
     for path in ("/etc/nginx/conf.d/admin.conf", "/etc/nginx/upstreams/admin.conf", "/etc/ssl/flask/admin"):
         assert not lb.file(path).exists, f"the load balancer kept {path}"
     for path in ("/etc/systemd/system/gunicorn-admin.service", "/etc/systemd/system/gunicorn-admin.socket",
@@ -34,3 +60,23 @@ def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(site, lb, apps
     assert not app2.socket("tcp://0.0.0.0:8001").is_listening and not app2.run("ss -Htln 'sport = :8001'").stdout
     assert_handshake_refused("admin.test", "localhost", port=HTTPS_PORT)
     assert {status for status, _, _ in site.sample(20)} == {200}, "the cluster app stopped serving"
+
+
+def test_a_removed_apps_worker_and_timer_are_stopped_and_gone(removed, apps):
+    app2 = apps[NAMES["app2"]]
+    units = app2.run("systemctl list-unit-files --no-legend 'gunicorn-admin*' 'flask-admin*'").stdout
+    assert units.strip() == "", f"unit files of admin left on {NAMES['app2']}: {units}"
+    for unit in ADMIN_UNITS:
+        state = app2.run(f"systemctl show -p LoadState,ActiveState --value {unit}").stdout.split()
+        assert state == ["not-found", "inactive"], f"{unit} is {state}, not gone"
+    worker = removed["worker_pid"]
+    assert not app2.file(f"/proc/{worker}").exists, f"admin's worker (pid {worker}) still runs"
+
+
+def test_a_removed_apps_shared_files_are_gone(removed, apps):
+    assert not apps[NAMES["app2"]].file("/etc/flask/admin").exists, "admin's shared files are left in /etc/flask/admin"
+
+
+def test_a_removed_apps_deploy_history_stays(removed, apps):
+    before = removed["history"]
+    assert history_of(apps[NAMES["app2"]])[:len(before)] == before, "admin's deploy history lost records"

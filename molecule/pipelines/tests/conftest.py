@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
+from loadgen import KeptAliveClient, Load  # noqa: E402
 from sitelib import APP, HTTPS_PORT, INVENTORY, PROJECT, SITE_NAME, ca_file, copy_release, run_playbook  # noqa: E402,F401
 
 INSTANCE = os.environ.get("SITE_INSTANCE", "molecule-pipelines")
@@ -124,34 +125,12 @@ def site_version(ca_file):
     return response.getheader("X-App-Version")
 
 
-class Sampler(threading.Thread):
-    """GET / every 50 ms (at most 20 a second, stops by itself after 10 minutes);
-    records every failure and the versions that answered, in order."""
-
-    def __init__(self, ca_file):
-        super().__init__(daemon=True)
-        self.ca_file, self.versions, self.failures, self.count = ca_file, [], [], 0
-        self.stopping = threading.Event()
-
-    def run(self):
-        deadline = time.monotonic() + 600
-        while not self.stopping.is_set() and time.monotonic() < deadline:
-            try:
-                version = site_version(self.ca_file)
-                if not self.versions or self.versions[-1] != version:
-                    self.versions.append(version)
-            except (OSError, http.client.HTTPException, AssertionError) as exc:
-                self.failures.append(f"{type(exc).__name__}: {exc}")
-            self.count += 1
-            time.sleep(0.05)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.join(30)
+def sampler(ca_file):
+    """`with sampler(ca_file) as load:` around an action: the shared load generator from
+    one thread, GET / every 50 ms on a new verified TLS connection each; its answers'
+    versions in turn come from loadgen.versions_in_turn."""
+    return Load(lambda: KeptAliveClient(ca_file, SITE_NAME, HTTPS_PORT, keep_alive=False),
+                threads=1, pause=0.05, seconds=600, label="sampler")
 
 
 @pytest.fixture(scope="module")

@@ -6,15 +6,17 @@ import os
 import shlex
 import time
 
-from conftest import (APP, DEPLOY, LOCK_FILE, PROJECT, ROLLBACK, UNLOCK, Run, Sampler, ci_job_env, lock_record, on_host,
-                      run_playbook, site_version, wait_for_lock)
+from loadgen import versions_in_turn
+
+from conftest import (APP, DEPLOY, LOCK_FILE, PROJECT, ROLLBACK, UNLOCK, Run, ci_job_env, lock_record, on_host,
+                      run_playbook, sampler, site_version, wait_for_lock)
 
 SITE = os.path.join(PROJECT, "site.yml")
 
 
 def test_two_deploys_at_once_one_is_refused_naming_the_holder(make_release, ca_file):
     release = make_release(31)
-    with Sampler(ca_file) as sampler:
+    with sampler(ca_file) as load:
         first = Run(DEPLOY, "-e", f"flask_app_source_dir={release}", env=ci_job_env(7001))
         second = Run(DEPLOY, "-e", f"flask_app_source_dir={release}", env=ci_job_env(7002))
         runs = [first.wait(), second.wait()]
@@ -32,9 +34,8 @@ def test_two_deploys_at_once_one_is_refused_naming_the_holder(make_release, ca_f
     # takes is a speed figure, not a test: 20-40 s here, most of it Ansible's start-up.)
     assert loser.seconds < winner.seconds, (
         f"the refused deploy waited for the holder ({loser.seconds:.0f} s against {winner.seconds:.0f} s)")
-    assert not sampler.failures and sampler.count > 20, (
-        f"the site failed while two deploys ran: {sampler.failures[:5]} ({sampler.count} requests)")
-    assert sampler.versions[-1] == "31", f"the winner's release is not live: {sampler.versions}"
+    load.assert_no_failure(min_requests=20)
+    assert versions_in_turn(load)[-1] == "31", f"the winner's release is not live: {versions_in_turn(load)}"
     assert lock_record() is None, "the lock was left behind"
 
 

@@ -6,15 +6,45 @@ import secrets
 import shlex
 import subprocess
 
-from conftest import APP, APP_SOURCE, DEPLOY, INSTANCE, PROJECT, deploy, release_state, rollback, run_playbook, site_get
+import pytest
+
+from conftest import (APP, APP_SOURCE, DEPLOY, INSTANCE, PROJECT, deploy, deploy_history, release_state, rollback,
+                      run_playbook, site_get)
 
 SERVER_SCRIPT = os.path.join(PROJECT, "molecule", "shared", "git_http_server.py")
 
 
-def test_unchanged_code_deploys_nothing():
+def test_unchanged_code_deploys_nothing_and_adds_no_record(host):
+    """A run that changes nothing adds no record to the deploy history."""
+    before = deploy_history(host)
+    assert before and before[-1]["action"] == "deploy" and before[-1]["result"] == "ok", (
+        f"the converge left no deploy record to compare with: {before[-3:]}")
     result = deploy(APP_SOURCE)
     assert result.returncode == 0, result.output[-3000:]
     assert result.changed == 0, f"a deploy of unchanged code changed things:\n{result.output[-3000:]}"
+    assert deploy_history(host) == before, "a deploy that changed nothing added a record to the history"
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "named"),
+    [({"flask_app_env": {"FLASK_ENV": "development"}}, "FLASK_ENV=development"),
+     ({"flask_app_secret_env": {"FLASK_DEBUG": "true"}}, "FLASK_DEBUG=true")],
+    ids=["flask-env-development", "secret-flask-debug"],
+)
+def test_debug_environment_is_refused_by_name_before_any_change(host, extra_vars, named):
+    """A setting that turns Flask's debugger on, plain or secret, stops the deploy before
+    anything changes: the message names it, the environment file, the live release, the
+    running gunicorn and the history are as they were."""
+    env_file = f"/etc/flask/{APP}.env"
+    before = (host.file(env_file).sha256sum, release_state(host), deploy_history(host))
+    result = deploy(APP_SOURCE, "-e", json.dumps(extra_vars))
+    assert result.returncode != 0 and result.failed == 1, f"a deploy with {named} was accepted:\n{result.output[-3000:]}"
+    said = " ".join(result.output.split())
+    assert f"{named} in flask_app_env or flask_app_secret_env would turn the debugger on" in said, (
+        f"the refusal does not name {named}:\n{result.output[-3000:]}")
+    assert result.changed == 0, f"the refused deploy changed the host:\n{result.output[-3000:]}"
+    assert (host.file(env_file).sha256sum, release_state(host), deploy_history(host)) == before, (
+        "the refused deploy changed the environment file, the release, gunicorn or the history")
 
 
 def test_first_release_got_the_virtualenv_built_while_apt_ran(host):
@@ -38,7 +68,7 @@ def test_deploy_v2_under_load(host, load, make_release):
         result = deploy(make_release(2))
     assert result.returncode == 0, result.output[-3000:]
     load.assert_no_failure()
-    assert load.sampler.versions == ["1", "2"], f"versions answered in turn: {load.sampler.versions}"
+    assert load.versions == ["1", "2"], f"versions answered in turn: {load.versions}"
     after = release_state(host)
     assert after["previous"] == before["current"] and after["current"] != before["current"]
     assert after["running_current"] is True
@@ -68,7 +98,7 @@ def test_rollback_under_load(host, load):
         result = rollback()
     assert result.returncode == 0, result.output[-3000:]
     load.assert_no_failure()
-    assert load.sampler.versions == ["2", "1"], f"versions answered in turn: {load.sampler.versions}"
+    assert load.versions == ["2", "1"], f"versions answered in turn: {load.versions}"
 
 
 def test_release_that_does_not_import_is_refused(host, load, make_release):
@@ -78,7 +108,7 @@ def test_release_that_does_not_import_is_refused(host, load, make_release):
     assert result.returncode != 0 and result.failed == 1, "a release that cannot import was deployed"
     assert "does not import" in result.output and "this test release refuses to import" in result.output
     load.assert_no_failure()
-    assert load.sampler.versions == ["1"], f"versions answered: {load.sampler.versions}"
+    assert load.versions == ["1"], f"versions answered: {load.versions}"
     after = release_state(host)
     assert after["current"] == before["current"] and after["releases"] == before["releases"], (
         "the refused release changed the releases on disk")
@@ -91,7 +121,7 @@ def test_release_that_fails_its_health_check_is_refused(host, load, make_release
     assert result.returncode != 0 and result.failed == 1, "an unhealthy release was deployed"
     assert "health check failed" in result.output and "503" in result.output, result.output[-3000:]
     load.assert_no_failure()
-    assert load.sampler.versions == ["1"], f"versions answered: {load.sampler.versions}"
+    assert load.versions == ["1"], f"versions answered: {load.versions}"
     assert release_state(host)["releases"] == before["releases"]
 
 
@@ -104,7 +134,7 @@ def test_release_failing_once_live_is_rolled_back(host, load, make_release):
     assert f"Rolled back to release {before['current']}, which answers its health check again" in result.output, (
         result.output[-3000:])
     load.assert_no_failure()
-    assert load.sampler.versions[0] == "1" and load.sampler.versions[-1] == "1", load.sampler.versions
+    assert load.versions[0] == "1" and load.versions[-1] == "1", load.versions
     after = release_state(host)
     assert after["current"] == before["current"] and after["running_current"] is True
 
@@ -226,3 +256,27 @@ def test_new_requirements_build_a_fresh_virtualenv(host, make_release, ca_file):
         "the release with new requirements reused the live virtualenv")
     assert host.file(f"/srv/{APP}/releases/{after}/venv-from").content_string.strip() == "built"
     assert not host.file(seed).exists, "a seed recorded for other inputs was left in place"
+
+
+def test_named_rollback_to_an_older_release(host, ca_file):
+    """rollback.yml -e flask_release_rollback_to=ID goes back to a release older than the
+    previous one: that release then answers from outside, gunicorn runs it, and the
+    history gains one rollback record naming it."""
+    state = release_state(host)
+    versions = {release: host.file(f"/srv/{APP}/releases/{release}/app/VERSION").content_string.strip()
+                for release in state["releases"]}
+    older = [release for release in state["releases"] if release not in (state["current"], state["previous"])
+             and versions[release] not in (versions[state["current"]], versions[state["previous"]])]
+    assert older, f"no release older than the previous one, with a version of its own, on disk: {state}, {versions}"
+    target = older[-1]
+    before = deploy_history(host)
+    result = rollback("-e", f"flask_release_rollback_to={target}")
+    assert result.returncode == 0, result.output[-3000:]
+    assert f"version {versions[target]}" in site_get(ca_file), (
+        f"release {target} (version {versions[target]}) does not answer after the rollback to it")
+    after = release_state(host)
+    assert after["current"] == target and after["running_current"] is True, after
+    records = deploy_history(host)
+    assert len(records) == len(before) + 1, f"one record expected, got {records[len(before):]}"
+    assert (records[-1]["action"], records[-1]["result"], records[-1]["release"]) == ("rollback", "ok", target), (
+        records[-1])
