@@ -27,7 +27,8 @@ for address in sys.argv[1:]:
         seen[address] = type(error).__name__
     finally:
         sock.close()
-print("WALLS " + json.dumps(seen, sort_keys=True))
+for key, value in sorted(seen.items()):
+    print("WALL %s=%s" % (key, json.dumps(value, separators=(",", ":"))))
 """
 
 
@@ -42,9 +43,9 @@ def outbound(host):
     after the app started. Run the probe as the app, then converge back."""
     host.check_output("mkdir -p /srv/zz-other && echo other-secret >/srv/zz-other/secret.txt "
                       "&& chmod 0644 /srv/zz-other/secret.txt")
-    host.check_output("ip address add 169.254.169.254/32 dev lo 2>/dev/null || true")
-    host.check_output(f"systemd-run --unit=test-walls-listener -p RuntimeMaxSec=900 python3 -m http.server {PORT}")
     outer = host.check_output("ip -4 -o address show scope global | awk '{print $4}' | cut -d/ -f1 | head -n 1")
+    host.check_output("ip address add 169.254.169.254/32 dev lo scope link 2>/dev/null || true")
+    host.check_output(f"systemd-run --unit=test-walls-listener -p RuntimeMaxSec=900 python3 -m http.server {PORT}")
     extra = json.dumps({"gunicorn_outbound_network": True, "gunicorn_outbound_allow": ["127.0.0.2"]})
     try:
         converged = run_playbook(WEBSERVERS, "-e", extra)
@@ -58,9 +59,10 @@ def outbound(host):
         host.run("systemctl stop test-walls-listener")
         host.run("ip address del 169.254.169.254/32 dev lo")
         host.run(f"rm -f /srv/{APP}/data/walls-probe.py")
-    lines = [line for line in run_lines(probed) if line.startswith("WALLS ")]
+    # One short line per finding: the play's YAML output folds long ones.
+    seen = dict(line.strip("'")[len("WALL "):].split("=", 1) for line in run_lines(probed) if line.startswith("WALL "))
     yield {"converged": converged, "probed": probed, "server": server, "outer": outer,
-           "seen": json.loads(lines[0][len("WALLS "):]) if lines else None}
+           "seen": {key: json.loads(value) for key, value in seen.items()} or None}
     host.run("rm -rf /srv/zz-other")
     restored = run_playbook(WEBSERVERS)
     assert restored.failed == 0, f"the default sandbox did not come back:\n{restored.output[-3000:]}"
