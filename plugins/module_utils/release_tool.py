@@ -12,7 +12,8 @@
     flask-release probe (--https HOST:PORT | --unix PATH | --http HOST:PORT) --host NAME
                         [--path /] [--status 200 ...] [--tries 3] [--timeout 15]
     flask-release record ROOT --action deploy|rollback --result ok|failed|refused --release ID
-                        [--source TEXT] [--who TEXT] [--detail TEXT] [--changed]
+                        [--source TEXT] [--who TEXT] [--detail TEXT|-] [--changed]
+                                            (--detail -: read from stdin, off any command line)
     flask-release history ROOT [--json]         the deploy history, newest last
 
 ROOT holds releases/ID/{app,venv,release.json}, the `current` link, `history`
@@ -247,7 +248,7 @@ def cmd_record(args):
         "source": without_credentials(args.source or release_origin(root, args.release)),
         "who": args.who,
         "result": args.result,
-        "detail": without_credentials(" ".join(args.detail.split()))[:500],
+        "detail": without_credentials(" ".join((sys.stdin.read() if args.detail == "-" else args.detail).split()))[:500],
     }
     kept = [json.dumps(r, sort_keys=True) for r in past[-(HISTORY_KEEP - 1):]] + [json.dumps(record, sort_keys=True)]
     os.makedirs(root, exist_ok=True)
@@ -374,7 +375,7 @@ def main():
     record.add_argument("--release", default="")
     record.add_argument("--source", default="")
     record.add_argument("--who", default="")
-    record.add_argument("--detail", default="")
+    record.add_argument("--detail", default="", help="why, in a line; - reads it from stdin")
     record.add_argument("--changed", action="store_true", help="the release went live or restarted in this run")
     history_cmd = sub.add_parser("history")
     history_cmd.add_argument("root")

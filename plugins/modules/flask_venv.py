@@ -26,6 +26,8 @@ description:
   - Requirements lines that would read a file outside the release (C(-r) or C(-c) with an
     absolute path or C(..)), and a requirements file that is a link, are refused before pip
     runs, naming the line. pip's output is shown with the credentials of its URLs cut.
+  - O(packages) reach pip in a requirements file of the release's, mode 0600 and the app
+    user's, removed once pip is done. A package URL and its credentials are on no command line.
   - Check mode reports whether the virtualenv would be copied, moved in or built, and changes nothing.
 version_added: 1.1.0
 options:
@@ -121,6 +123,8 @@ VENV_FROM = "venv-from"
 SEED_INPUTS = "flask-app-seed.json"
 # The requirements' text it was built from.
 SEED_REQUIREMENTS = "seed-requirements.txt"
+# The packages pip installs besides the requirements file, beside the release's code while pip runs.
+PACKAGES_FILE = "pip-packages.txt"
 # A requirement line that points at files or URLs: their content is not in its text, so a
 # venv built from it is never reused.
 LOCAL_REQUIREMENT = ("-e", "--editable", ".", "/", "file:", "git+", "hg+", "svn+", "bzr+", "http:", "https:",
@@ -226,14 +230,32 @@ def plan(params):
     return digest, ("build", None)
 
 
+def write_packages(path, packages, uid, gid):
+    """The packages as a requirements file only the app's user reads (0600), so that no
+    URL or credential of theirs is on a command line; created anew, never through a link."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchown(fd, uid, gid)
+        os.write(fd, "".join(package + "\n" for package in packages).encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
 def pip_install(module, venv, requirements):
     """pip as the app's user in the sandbox, the virtualenv its only writable place; the
-    virtualenv is the app's while pip runs and root's again afterwards."""
+    virtualenv is the app's while pip runs and root's again afterwards. The packages reach
+    pip in a file of the release's (root's directory), removed once pip is done."""
     params = module.params
     user, group = pwd.getpwnam(params["user"]), grp.getgrnam(params["group"])
     hand_over(venv, user.pw_uid, group.gr_gid)
     command = [os.path.join(venv, "bin", "pip"), "install", "--disable-pip-version-check", "--no-input", "--quiet"]
-    command += (["--requirement", requirements] if requirements else []) + params["packages"]
+    command += ["--requirement", requirements] if requirements else []
+    listed = os.path.join(params["release"], PACKAGES_FILE)
+    if os.path.lexists(listed):
+        os.remove(listed)
+    if params["packages"]:
+        write_packages(listed, params["packages"], user.pw_uid, group.gr_gid)
+        command += ["--requirement", listed]
     try:
         rc, out, err = run_unit(command, params["user"], params["group"],
                                 list(params["sandbox"]) + ["ReadWritePaths=%s" % venv], params["timeout"],
@@ -241,6 +263,8 @@ def pip_install(module, venv, requirements):
                                 env={"HOME": "/tmp", "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"})
     finally:
         stripped = hand_back(venv)
+        if os.path.lexists(listed):
+            os.remove(listed)
     output = redact(out + err).splitlines()[-40:]
     if rc != 0:
         module.fail_json(msg="pip could not install the release's packages (exit status %d, as %s in a sandbox): %s"

@@ -3,6 +3,7 @@ app's side: a source tree whose requirements bring an sdist with a build step an
 wheel with a .pth file that record the uid they ran as (and try to write where only root
 can), a file with the setuid bit, and in a second tree a link that leaves the source."""
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -107,10 +108,14 @@ def records(host, path):
     return [line.split() for line in found.content_string.splitlines()] if found.exists else []
 
 
-def test_a_link_leaving_the_source_refuses_the_release_naming_it(attack, site):
+def test_a_link_leaving_the_source_refuses_the_release_naming_it(attack, site, host):
     refused = attack["refused"]
     assert refused.returncode != 0, f"a source with a link to /etc/shadow was deployed:\n{refused.output[-3000:]}"
     assert "secapp/leak is a link that leaves" in refused.output, refused.output[-3000:]
+    # The history's reason reached flask-release on stdin (tasks/record.yml), not its command line.
+    history = [json.loads(line) for line in host.file(f"/srv/{APP}/deploy-history.jsonl").content_string.splitlines()]
+    reasons = [record["detail"] for record in history if record["result"] in ("refused", "failed")]
+    assert reasons and "secapp/leak is a link that leaves" in reasons[-1], f"the history lost the reason: {reasons[-1:]}"
     assert attack["during"]["live"] == attack["before"]["live"], "the refused deploy changed the live release"
     assert attack["during"]["page"] == "secapp\n", "the site stopped serving during the refused deploy"
 

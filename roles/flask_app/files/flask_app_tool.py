@@ -88,7 +88,22 @@ def cmd_layout(args):
             right = False
         if not right:
             files.append(item["path"])
-    return {"fix": fix, "dirs": dirs, "files": files, "packages": missing_packages(want.get("packages", []))}
+    return {"fix": fix, "dirs": dirs, "files": files, "packages": missing_packages(want.get("packages", [])),
+            "key": checksum_key(want["key"]) if want.get("key") else ""}
+
+
+def checksum_key(path):
+    """The host's key for the checksums in unit files: the text of a regular file of root's,
+    mode 0600, read without following a link; "" when there is none such (it is made again)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as handle:
+        found = os.fstat(handle.fileno())
+        if not stat.S_ISREG(found.st_mode) or found.st_uid != 0 or stat.S_IMODE(found.st_mode) != 0o600:
+            return ""
+        return handle.read(4096).decode("ascii", "replace").strip()
 
 
 def missing_packages(names):

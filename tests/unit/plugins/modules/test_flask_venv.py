@@ -127,3 +127,37 @@ def test_a_refused_line_fails_before_anything_is_made(tmp_path):
                                      "requirements": "requirements.txt", "user": "nobody", "group": "nogroup"})
     assert result["failed"] and "requirements.txt line 1 (-r /etc/flask/other.env)" in result["msg"]
     assert sorted(os.listdir(release)) == ["app"]
+
+
+def test_packages_reach_pip_in_a_private_file_not_on_its_command_line(tmp_path, monkeypatch):
+    release = tmp_path / "release"
+    (release / "app").mkdir(parents=True)
+    (release / "venv").mkdir()
+    url = "https://deploy:s3cret@packages.invalid/pkg-1.0-py3-none-any.whl"
+    seen = {}
+
+    def fake_run_unit(command, user, group, properties, timeout, workdir, env=None, env_file=None):
+        listed = command[command.index("--requirement") + 1]
+        found = os.stat(listed)
+        seen.update(command=command, mode=stat.S_IMODE(found.st_mode), uid=found.st_uid,
+                    text=open(listed, encoding="utf-8").read())
+        return 0, "", ""
+
+    monkeypatch.setattr(flask_venv, "run_unit", fake_run_unit)
+    monkeypatch.setattr(flask_venv, "hand_over", lambda *args: None)
+    monkeypatch.setattr(flask_venv, "hand_back", lambda *args: [])
+    monkeypatch.setattr(flask_venv.pwd, "getpwnam", lambda name: flask_venv.pwd.getpwuid(os.getuid()))
+    monkeypatch.setattr(flask_venv.grp, "getgrnam", lambda name: flask_venv.grp.getgrgid(os.getgid()))
+
+    class Module:
+        params = {"release": str(release), "packages": [url, "gunicorn==23.0.0"], "user": "app", "group": "app",
+                  "sandbox": [], "timeout": 60}
+
+        def fail_json(self, **result):
+            raise AssertionError(result)
+
+    flask_venv.pip_install(Module(), str(release / "venv"), "")
+    assert not any("s3cret" in arg for arg in seen["command"]), seen["command"]
+    assert seen["text"] == url + "\ngunicorn==23.0.0\n"
+    assert (seen["mode"], seen["uid"]) == (0o600, os.getuid())
+    assert not (release / flask_venv.PACKAGES_FILE).exists(), "the packages file outlived pip"
