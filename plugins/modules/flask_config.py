@@ -291,7 +291,9 @@ def main():
             run_checks(module, module.params["checks"], changed)
         except ConfigError as exc:
             restore(done)
-            module.fail_json(msg=str(exc), **dict(result, changed=False, changed_paths=[]))
+            result.update(changed=False, changed_paths=[])
+            result.pop("diff", None)
+            module.fail_json(msg=str(exc), **result)
     steps = plan_units(module, module.params["units"], changed)
     result["actions"] = [text for text, dummy in steps if text]
     result["changed"] = result["changed"] or bool(result["actions"])
