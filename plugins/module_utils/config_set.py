@@ -32,16 +32,21 @@ class ConfigError(Exception):
     """A path this set cannot put in place; the message names it."""
 
 
-def ids(item):
-    """The item's owner and group as numbers; a missing name is an error naming it."""
+def ids(item, dry_run=False):
+    """The item's owner and group as numbers; a missing name is an error naming it, except
+    in a dry run, where an earlier task would have made it (-1 then, which differs)."""
     try:
         uid = pwd.getpwnam(item["owner"]).pw_uid
     except KeyError:
-        raise ConfigError("%s: the owner %s does not exist" % (item["path"], item["owner"]))
+        if not dry_run:
+            raise ConfigError("%s: the owner %s does not exist" % (item["path"], item["owner"]))
+        uid = -1
     try:
         gid = grp.getgrnam(item["group"]).gr_gid
     except KeyError:
-        raise ConfigError("%s: the group %s does not exist" % (item["path"], item["group"]))
+        if not dry_run:
+            raise ConfigError("%s: the group %s does not exist" % (item["path"], item["group"]))
+        gid = -1
     return uid, gid
 
 
@@ -85,11 +90,11 @@ def describe(state, names):
 def _names(state):
     try:
         owner = pwd.getpwuid(state["uid"]).pw_name
-    except KeyError:
+    except (KeyError, OverflowError):
         owner = str(state["uid"])
     try:
         group = grp.getgrgid(state["gid"]).gr_name
-    except KeyError:
+    except (KeyError, OverflowError):
         group = str(state["gid"])
     return owner, group
 
@@ -98,7 +103,7 @@ def _text(data):
     return data.decode("utf-8", "replace")
 
 
-def plan(items):
+def plan(items, dry_run=False):
     """For each item that differs from the host: (item, before, reasons, diffs). Reads only.
     An item is {path, state: file|directory|absent, content, mode, owner, group, diff}."""
     changes = []
@@ -118,7 +123,7 @@ def plan(items):
                           "before": _text(old), "after": ""})
             changes.append((item, before, ["absent"], diffs))
             continue
-        uid, gid = ids(item)
+        uid, gid = ids(item, dry_run)
         mode = int(item["mode"], 8)
         want = {"kind": item["state"], "mode": mode, "uid": uid, "gid": gid}
         if item["state"] == "directory" and before["kind"] not in ("absent", "directory"):
@@ -147,7 +152,8 @@ def plan(items):
         if reasons and (before["kind"] != want["kind"] or "metadata" in reasons):
             diffs.append({"before_header": path + " (type, mode, owner, group)",
                           "after_header": path + " (type, mode, owner, group)",
-                          "before": describe(before, _names), "after": describe(want, _names)})
+                          "before": describe(before, _names),
+                          "after": describe(want, lambda dummy: (item["owner"], item["group"]))})
         if reasons:
             changes.append((item, before, reasons, diffs))
     return changes

@@ -272,7 +272,7 @@ def main():
     )
     items = normalise(module)
     try:
-        changes = plan(items)
+        changes = plan(items, module.check_mode)
     except (ConfigError, OSError) as exc:
         module.fail_json(msg=str(exc))
     changed = [item["path"] for item, dummy, dummy, dummy in changes]

@@ -171,3 +171,12 @@ def test_unit_actions_follow_the_changed_paths(monkeypatch, conf):
     (conf / "new.conf").write_text("drift\n")
     result = run_module(flask_config, spec(conf, units=units))
     assert result["actions"] == ["start b.service", "reload a.service"]
+
+
+def test_check_mode_accepts_a_group_an_earlier_task_would_make(conf):
+    args = dict(files=[item(conf / "app.conf", content="x\n", group="no-such-group-yet")])
+    checked = run_module(flask_config, args, check_mode=True, diff=True)
+    assert checked["changed"] and not checked.get("failed"), checked
+    assert "group no-such-group-yet" in checked["diff"][-1]["after"]
+    real = run_module(flask_config, args)
+    assert real["failed"] and "no-such-group-yet does not exist" in real["msg"], real
