@@ -7,6 +7,7 @@ site answering.
 import hashlib
 import json
 import os
+import re
 import uuid
 
 import pytest
@@ -234,3 +235,76 @@ def test_unsupported_release_is_refused_before_any_change(serving, host):
     assert result.returncode != 0 and result.failed == 1, "a Debian 11 host was accepted"
     assert "runs Debian 11" in result.output and "supports Debian 12 and 13 only" in result.output, result.output[-3000:]
     assert result.changed == 0, f"the refused host was changed:\n{result.output[-3000:]}"
+
+
+def changed_tasks(output):
+    """The names of the tasks that reported a change, in the order they ran."""
+    tasks, task = [], None
+    for line in output.splitlines():
+        header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \*+$", line)
+        if header:
+            task = header.group(1)
+        elif line.startswith("changed: [") and task not in tasks:
+            tasks.append(task)
+    return tasks
+
+
+def tasks_taken(output):
+    """The names of the tasks that ran (ok or changed) rather than being skipped."""
+    tasks, task = [], None
+    for line in output.splitlines():
+        header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \*+$", line)
+        if header:
+            task = header.group(1)
+        elif re.match(r"^(ok|changed): \[", line) and task not in tasks:
+            tasks.append(task)
+    return tasks
+
+
+def diffs(output):
+    """Each diff the run printed, as its text: from a "--- before" line to the task's result."""
+    found, current = [], None
+    for line in output.splitlines():
+        if line.startswith("--- before"):
+            current = [line]
+            found.append(current)
+        elif current is not None and re.match(r"^(ok|changed|skipping|fatal): \[|^(TASK|RUNNING HANDLER) \[", line):
+            current = None
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(lines).strip() for lines in found]
+
+
+def test_check_diff_previews_exactly_what_the_next_run_changes(site, host):
+    """Drift on a converged host (a unit, the site file, the env file's mode, a file every
+    app shares, the key's mode): --check --diff names the tasks and shows a diff for each
+    path that the real run then changes, and a real run with --diff takes the same tasks
+    as one without."""
+    unit = f"/etc/systemd/system/gunicorn-{APP}.service"
+    site_conf = f"/etc/nginx/conf.d/{APP}.conf"
+    env = f"/etc/flask/{APP}.env"
+    keys = "/usr/local/lib/flask-app-public-keys.txt"
+    key = f"/etc/ssl/flask/{APP}/privkey.pem"
+
+    def drift():
+        host.check_output(f"echo '# drift' >> {unit} && echo '# drift' >> {site_conf} && chmod 0644 {env}"
+                          f" && echo drift >> {keys} && chmod 0644 {key}")
+
+    drift()
+    preview = run_play("--check", "--diff")
+    assert preview.returncode == 0, preview.output[-3000:]
+    assert host.file(key).mode == 0o644 and "# drift" in host.file(unit).content_string, "--check changed the host"
+    real = run_play("--diff")
+    assert real.returncode == 0, real.output[-3000:]
+    assert changed_tasks(preview.output) == changed_tasks(real.output), (
+        f"--check --diff named {changed_tasks(preview.output)}, the real run changed {changed_tasks(real.output)}")
+    for path in (unit, site_conf, env, keys, key):
+        assert any(path in text for text in diffs(preview.output)), f"--check --diff shows no diff for {path}"
+    assert diffs(preview.output) == diffs(real.output), "the preview's diffs differ from the real run's"
+    drift()
+    plain = run_play()
+    assert plain.returncode == 0, plain.output[-3000:]
+    assert tasks_taken(plain.output) == tasks_taken(real.output), "--diff changed which tasks run"
+    assert changed_tasks(plain.output) == changed_tasks(real.output)
+    again = run_play()
+    assert again.returncode == 0 and again.changed == 0, f"the repair did not converge:\n{again.output[-3000:]}"
