@@ -1,9 +1,12 @@
 # The host facts this project's roles read, in one call and as the setup module names
 # them: the distribution (its name, release, version), the logical CPU count and the
-# IPv6 addresses other than loopback. Prints one line of JSON.
+# IPv6 addresses other than loopback; and the installed version of each proxy package
+# (the proxy roles install a missing one and pick directives by version). Prints one
+# line of JSON.
 import ipaddress
 import json
 import os
+import subprocess
 
 release = {}
 for path in ("/etc/os-release", "/usr/lib/os-release"):
@@ -26,6 +29,12 @@ if os.path.exists("/proc/net/if_inet6"):
             fields = row.split()
             if len(fields) == 6 and fields[5] != "lo":
                 addresses.append(str(ipaddress.IPv6Address(bytes.fromhex(fields[0]))))
+packages = {}
+for package in ("nginx", "apache2"):
+    query = subprocess.run(["dpkg-query", "--show", "--showformat=${db:Status-Abbrev} ${Version}", package],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
+    status, dummy, package_version = query.stdout.partition(" ")
+    packages[package] = package_version.strip() if query.returncode == 0 and status.startswith("ii") else ""
 print(json.dumps({
     "distribution": release.get("NAME", name).split()[0] if name != "debian" else "Debian",
     "distribution_version": version,
@@ -33,4 +42,5 @@ print(json.dumps({
     "distribution_release": release.get("VERSION_CODENAME", ""),
     "processor_vcpus": os.cpu_count() or 1,
     "all_ipv6_addresses": addresses,
+    "packages": packages,
 }))
