@@ -182,11 +182,11 @@ def app_guess(facts, wanted=None):
     if len(facts["apps"]) == 1:
         return facts["apps"][0], None
     if len(facts["apps"]) > 1:
-        return None, "several Flask apps in one module (%s): name one with the item's module" % ", ".join(facts["apps"])
+        return None, "several Flask apps in one module (%s): name one with the module of its adopt_apps item" % ", ".join(facts["apps"])
     if len(facts["factories"]) == 1:
         return facts["factories"][0] + "()", None
     if facts["factories"]:
-        return None, "several app factories (%s): name one with the item's module" % ", ".join(facts["factories"])
+        return None, "several app factories (%s): name one with the module of its adopt_apps item" % ", ".join(facts["factories"])
     return None, "no Flask app found in the module"
 
 

@@ -291,12 +291,12 @@ def describe(root, pids, sockets, env, kind, path, wanted, debug, module_name, p
     if said.get("module"):
         target = said["module"]
     elif source is None:
-        refusals.append("cannot read the app's module %s (missing, a link or not a file)" % path)
+        refusals.append("cannot read the module %s of the app (missing, a link or not a file)" % path)
     else:
         try:
             facts = devserver.source_facts(source)
         except SyntaxError as exc:
-            refusals.append("the app's module %s does not parse: %s" % (path, exc))
+            refusals.append("the module %s of the app does not parse: %s" % (path, exc))
         else:
             obj, reason = devserver.app_guess(facts, wanted)
             if reason:
@@ -304,7 +304,7 @@ def describe(root, pids, sockets, env, kind, path, wanted, debug, module_name, p
             else:
                 target = "%s:%s" % (module_name, obj)
     if root["uid"] == 0 and (cwd == "/root" or cwd.startswith("/root/")):
-        refusals.append("it runs as root from %s: move the app out of root's home and run it as a user first" % cwd)
+        refusals.append("it runs as root from %s: move the app out of /root and run it as a user first" % cwd)
     if cwd in ("", "/"):
         refusals.append("it runs from %r, not an app directory" % cwd)
     carried, dropped = devserver.env_names(env)
@@ -341,14 +341,15 @@ def describe(root, pids, sockets, env, kind, path, wanted, debug, module_name, p
 
 
 def plan(server):
-    """A server's entry as lines a person reads: what runs, what keeps it, what would move."""
+    """A server's entry as lines a person reads: what runs, what keeps it, what would move.
+    No line holds an apostrophe, which YAML output would double."""
     keep = ", ".join(
         {"systemd": lambda k: "the systemd unit " + k["unit"],
          "crontab": lambda k: "an @reboot line in " + k["file"]}.get(k["kind"], lambda k: k["kind"])(k)
         for k in server["keepers"]) or "nothing found (it will not come back after a reboot)"
     lines = [
         "port %s: %s, as %s in %s" % (server["port"], " ".join(server["command"]), server["user"], server["cwd"]),
-        "  Flask's development server (%s), debug %s, listening on %s%s" % (
+        "  the Flask development server (%s), debug %s, listening on %s%s" % (
             server["kind"], "ON" if server["debug"] else "off", ", ".join(server["listen"]),
             " (reachable from other hosts)" if server["exposed"] else ""),
         "  kept running by: " + keep,

@@ -88,18 +88,23 @@ def readers_server(host):
         "@reboot cd /home/ana/blog && nohup /home/ana/venv/bin/python -m flask --app blog run --debug "
         "--host 0.0.0.0 --port 5001 >/dev/null 2>&1 &\n", "ana")
     assert host.run("systemctl daemon-reload && systemctl start shop-dev.service").rc == 0
+    # Each in a subshell whose output goes nowhere, so that the SSH session that starts it ends.
     assert host.run(
-        f"cd /home/ana/blog && runuser -u ana -- env SECRET_KEY={SECRET} DATABASE_URL=sqlite:////home/ana/blog/b.db "
-        "nohup /home/ana/venv/bin/python -m flask --app blog run --debug --host 0.0.0.0 --port 5001 "
-        ">/dev/null 2>&1 &").rc == 0
-    assert host.run("cd /root/tool && nohup /home/ana/venv/bin/python app.py >/dev/null 2>&1 &").rc == 0
+        f"(cd /home/ana/blog && runuser -u ana -- env SECRET_KEY={SECRET} DATABASE_URL=sqlite:////home/ana/blog/b.db "
+        "nohup /home/ana/venv/bin/python -m flask --app blog run --debug --host 0.0.0.0 --port 5001) "
+        "</dev/null >/dev/null 2>&1 &").rc == 0
+    assert host.run("(cd /root/tool && nohup /home/ana/venv/bin/python app.py) </dev/null >/dev/null 2>&1 &").rc == 0
     for port in (5000, 5001, 5002):
         assert host.run(f"for i in $(seq 50); do ss -Hltn 'sport = :{port}' | grep -q LISTEN && exit 0; "
                         "sleep 0.2; done; exit 1").rc == 0, f"no development server listens on {port}"
     yield
+    # The patterns' brackets keep pkill from matching the shell that runs it.
     host.run("systemctl stop shop-dev.service; rm -f /etc/systemd/system/shop-dev.service; systemctl daemon-reload;"
-             " pkill -f 'flask --app blog run'; pkill -f '/home/ana/venv/bin/python app.py';"
+             " pkill -f '[f]lask --app blog run'; pkill -f '/home/ana/venv/bin/[p]ython app.py';"
              " rm -rf /root/tool /var/spool/cron/crontabs/ana")
+    for port in (5000, 5001, 5002):
+        assert host.run(f"for i in $(seq 50); do ss -Hltn 'sport = :{port}' | grep -q LISTEN || exit 0; "
+                        "sleep 0.2; done; exit 1").rc == 0, f"a development server still listens on {port}"
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +126,7 @@ def test_the_plan_changes_nothing(host, plan):
 def test_the_plan_names_the_unit_server(plan):
     text = " ".join(plan.output.split())
     assert "port 5000: /home/ana/venv/bin/python app.py, as ana in /home/ana/shop" in text, plan.output
-    assert "Flask's development server (app.run), debug ON, listening on 0.0.0.0:5000 (reachable from other hosts)" in text
+    assert "the Flask development server (app.run), debug ON, listening on 0.0.0.0:5000 (reachable from other hosts)" in text
     assert "kept running by: the systemd unit shop-dev.service" in text
     assert "app: app:app; requirements: requirements.txt" in text
     assert "environment carried (names only): DATABASE_URL, SECRET_KEY" in text
@@ -132,7 +137,7 @@ def test_the_plan_names_the_unit_server(plan):
 def test_the_plan_names_the_nohup_server_and_its_reboot_line(plan):
     text = " ".join(plan.output.split())
     assert "port 5001: /home/ana/venv/bin/python -m flask --app blog run --debug" in text, plan.output
-    assert "Flask's development server (flask run), debug ON" in text
+    assert "the Flask development server (flask run), debug ON" in text
     assert "kept running by: an @reboot line in /var/spool/cron/crontabs/ana, nohup" in text
     assert '"module": "blog:create_app()", "name": "blog"' in text
 
