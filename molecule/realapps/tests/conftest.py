@@ -17,7 +17,7 @@ _spec = importlib.util.spec_from_file_location(
     "releases_load", os.path.join(PROJECT, "molecule", "releases", "tests", "conftest.py"))
 releases_load = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(releases_load)
-Load = releases_load.Load
+DeployLoad = releases_load.DeployLoad
 
 APP_SOURCE = os.path.join(PROJECT, "molecule", "realapps", "app")
 DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")
@@ -67,7 +67,7 @@ def site(ca_file):
 
 @pytest.fixture
 def load(ca_file):
-    return Load(ca_file)
+    return DeployLoad(ca_file)
 
 
 def notes(site):

@@ -165,7 +165,7 @@ def test_release_whose_release_command_fails_never_goes_live(host, site, load, m
     assert "migration 0002 failed" in result.output and "flask --app flaskr migrate" in result.output, (
         f"the failing command's output is not shown:\n{result.output[-3000:]}")
     load.assert_no_failure()
-    assert len(set(load.sampler.versions)) == 1, f"versions answered: {load.sampler.versions}"
+    assert len(set(load.versions)) == 1, f"versions answered: {load.versions}"
     after = release_state(host)
     assert after["current"] == before["current"] and after["releases"] == before["releases"], (
         "the refused release changed the releases on disk")
