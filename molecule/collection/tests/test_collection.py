@@ -15,8 +15,10 @@ from conftest import COLLECTION, PROJECT, ROLES
 LEFT_OUT = (".venv", ".cache", ".testbed", ".demo", ".ci", ".git", "molecule", "testbed", "bench",
             "examples", "inventories", "Makefile", "ansible.cfg", "requirements-dev.txt", "site.yml", "ci",
             ".github", ".gitlab-ci.yml")
-# About 130 kB of it is flask_app's list of public secret-key digests, which does not compress.
-MAX_TARBALL_BYTES = 400_000
+# About 130 kB of it is flask_app's list of public secret-key digests, which does not compress;
+# the roles, playbooks and the collection's plugins (nine modules, an action, a filter) make
+# the rest, about 280 kB in 1.2. A stray directory (a venv, a cache, the tests) is far larger.
+MAX_TARBALL_BYTES = 450_000
 PLAYBOOKS = sorted(f[:-4] for f in os.listdir(os.path.join(PROJECT, "playbooks")) if f.endswith(".yml"))
 
 
