@@ -211,6 +211,16 @@ def systemd_unit(cgroup_text):
     return None
 
 
+# Services whose cgroup holds what their users start, not what they run themselves: on a
+# host without logind an SSH session's processes stay in ssh.service, cron's jobs in cron.service.
+SESSION_UNITS = re.compile(r"^(ssh|sshd|cron|crond|anacron|atd|console-getty|getty@.*|serial-getty@.*)\.service$")
+
+
+def keeping_unit(unit):
+    """Whether a process's systemd unit is what runs it (not a login session's or cron's)."""
+    return bool(unit) and not SESSION_UNITS.match(unit)
+
+
 def hup_ignored(status_text):
     """Whether the process ignores SIGHUP (what nohup does), from /proc/PID/status."""
     for line in status_text.splitlines():

@@ -243,7 +243,9 @@ def classify(proc, env):
 def keepers(root, procs):
     found = []
     unit = devserver.systemd_unit(root["cgroup"])
-    if unit and unit != "cron.service":
+    if not devserver.keeping_unit(unit):
+        unit = None
+    else:
         found.append({"kind": "systemd", "unit": unit})
     needles = [root["cwd"]] + [a for a in root["argv"][1:] if a.endswith(".py")]
     for base in CRONTABS:

@@ -97,3 +97,9 @@ def test_env_names_carry_the_apps_own_and_drop_debug():
 def test_app_name():
     assert devserver.app_name("/home/ana/My Shop/") == "my-shop"
     assert devserver.app_name("/opt/2024") == "app-2024"
+
+
+def test_a_session_or_crons_unit_keeps_nothing():
+    assert devserver.keeping_unit("shop-dev.service")
+    for unit in ("ssh.service", "sshd.service", "cron.service", "getty@tty1.service", None):
+        assert not devserver.keeping_unit(unit), unit
