@@ -26,6 +26,29 @@ INVENTORY = os.environ.get("SITE_INVENTORY") or os.path.join(
     os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory"
 )
 
+# The Debian release of the scenario's hosts (testbed/scenarios.sh sets it).
+DEBIAN = os.environ.get("DEBIAN", "13")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "any_release: what the test proves is decided by the controller or by code that is the same on "
+        "every Debian release (a refusal before any change, what a run prints, which tasks a preview "
+        "names); it runs on Debian 13 only. What a release decides (packages, systemd, nginx, OpenSSL, "
+        "Python) is tested on both.")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a Debian release other than 13, leave out the tests marked any_release."""
+    if DEBIAN == "13":
+        return
+    keep = [item for item in items if item.get_closest_marker("any_release") is None]
+    left = [item for item in items if item.get_closest_marker("any_release") is not None]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = keep
+
 
 def host_ca_file(host, tmp_path_factory):
     """The host's self-signed CA certificate, copied to the controller the way a user gets

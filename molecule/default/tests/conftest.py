@@ -6,6 +6,8 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 from sitelib import APP, APP_UNIT, HTTP_PORT, HTTPS_PORT, INVENTORY, PROJECT, PROXY, SITE_NAME, Site, run_playbook, site  # noqa: E402,F401
+# Tests marked any_release run on Debian 13 only (sitelib).
+from sitelib import pytest_collection_modifyitems, pytest_configure  # noqa: E402,F401
 
 
 @pytest.fixture(scope="module")

@@ -38,6 +38,7 @@ def test_check_mode_on_converged_host_reports_no_change():
     assert result.changed == 0, f"--check --diff would change things:\n{result.output[-3000:]}"
 
 
+@pytest.mark.any_release
 @pytest.mark.parametrize(
     ("extra_vars", "message"),
     [
@@ -57,6 +58,7 @@ def test_bad_input_fails_early_and_changes_nothing(serving, extra_vars, message)
     assert result.changed == 0, f"bad input changed the host:\n{result.output[-3000:]}"
 
 
+@pytest.mark.any_release
 def test_rejected_nginx_option_restores_previous_config(serving, host):
     conf = "/etc/nginx/nginx.conf"
     before = host.file(conf).sha256sum
@@ -69,6 +71,7 @@ def test_rejected_nginx_option_restores_previous_config(serving, host):
     assert host.run("nginx -t").rc == 0
 
 
+@pytest.mark.any_release
 def test_rejected_nginx_option_with_a_sandbox_change_restores_previous_config(serving, host):
     """Where the sandbox's drop-in differs too, nginx's files, its test and the restart
     are one flask_config call: a rejected option must put every file back, the drop-in
@@ -94,6 +97,7 @@ def test_rejected_nginx_option_with_a_sandbox_change_restores_previous_config(se
     assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
 
 
+@pytest.mark.any_release
 def test_failed_background_apt_run_stops_the_run_with_apts_message(serving, host):
     """The system packages install in the background while the app's layout is
     made; the wait before the build must fail on apt's own message, leave the live
@@ -106,6 +110,7 @@ def test_failed_background_apt_run_stops_the_run_with_apts_message(serving, host
     assert not host.check_output("ls /run/flask-app-packages-* 2>/dev/null || true"), "the job's status file was left"
 
 
+@pytest.mark.any_release
 def test_secret_never_printed_even_verbose(host):
     """A new secret goes through the env file's change path at -vvv with --diff."""
     secret = f"s3cret-{uuid.uuid4().hex}"
@@ -220,6 +225,7 @@ def test_a_stopped_nginx_is_started_again(site, host):
     assert site.https("/").body == "Hello, World!"
 
 
+@pytest.mark.any_release
 def test_unsupported_release_is_refused_before_any_change(serving, host):
     """The host claims Debian 11 (the files Ansible reads its release from): the play
     must stop before any role changes anything, naming what it found."""
@@ -312,6 +318,7 @@ def assert_preview_is_the_run(host, drift, paths):
     assert again.returncode == 0 and again.changed == 0, f"the repair did not converge:\n{again.output[-3000:]}"
 
 
+@pytest.mark.any_release
 def test_check_diff_previews_what_the_next_run_changes_in_server_and_proxy(host):
     """A unit and the site file drift: both go through the flask_config task of their role."""
     def drift():
@@ -320,6 +327,7 @@ def test_check_diff_previews_what_the_next_run_changes_in_server_and_proxy(host)
     assert_preview_is_the_run(host, drift, [UNIT, SITE_CONF])
 
 
+@pytest.mark.any_release
 @pytest.mark.xfail(strict=True, reason="flask_app's env file and tls's key still take other tasks under --check (issue 29)")
 def test_check_diff_previews_what_the_next_run_changes_everywhere(host):
     """Issue 29's proof: a unit, the site file, the env file's mode, a shared file and the

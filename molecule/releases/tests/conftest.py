@@ -13,6 +13,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 from loadgen import KeptAliveClient, Load, versions_in_turn  # noqa: E402
 from sitelib import APP, HTTPS_PORT, PROJECT, SITE_NAME, ca_file, copy_release, run_playbook  # noqa: E402,F401
+# Tests marked any_release run on Debian 13 only (sitelib).
+from sitelib import pytest_collection_modifyitems, pytest_configure  # noqa: E402,F401
 
 APP_SOURCE = os.path.join(PROJECT, "molecule", "releases", "app")
 DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")

@@ -25,6 +25,7 @@ def test_unchanged_code_deploys_nothing_and_adds_no_record(host):
     assert deploy_history(host) == before, "a deploy that changed nothing added a record to the history"
 
 
+@pytest.mark.any_release
 @pytest.mark.parametrize(
     ("extra_vars", "named"),
     [({"flask_app_env": {"FLASK_ENV": "development"}}, "FLASK_ENV=development"),
