@@ -50,6 +50,39 @@ def tcp_listeners(text, ipv6=False):
     return found
 
 
+def listening(proc="/proc"):
+    """(inode, address, port) of each listening TCP socket of the host, IPv4 then IPv6."""
+    found = []
+    for name, ipv6 in (("tcp", False), ("tcp6", True)):
+        try:
+            with open("%s/net/%s" % (proc, name), "rb") as handle:
+                text = handle.read().decode("ascii", "replace")
+        except (IOError, OSError):
+            continue
+        found.extend(tcp_listeners(text, ipv6))
+    return found
+
+
+def socket_holders(inodes, proc="/proc"):
+    """{pid: set of inodes} of the processes holding one of the sockets ``inodes``."""
+    holders = {}
+    for entry in os.listdir(proc):
+        if not entry.isdigit():
+            continue
+        fddir = "%s/%s/fd" % (proc, entry)
+        try:
+            fds = os.listdir(fddir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink("%s/%s" % (fddir, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target.endswith("]") and int(target[8:-1]) in inodes:
+                holders.setdefault(int(entry), set()).add(int(target[8:-1]))
+    return holders
+
 def _address(hexaddr, ipv6):
     raw = bytes.fromhex(hexaddr)
     if not ipv6:

@@ -128,7 +128,6 @@ servers:
 import json
 import os
 import pwd
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils import devserver
@@ -176,34 +175,11 @@ def process(pid):
 
 
 def listeners():
-    """{inode: [ADDRESS:PORT, ...]} of the host's listening TCP sockets."""
+    """{inode: [(ADDRESS, PORT), ...]} of the host's listening TCP sockets."""
     found = {}
-    for name, ipv6 in (("tcp", False), ("tcp6", True)):
-        for inode, address, port in devserver.tcp_listeners(read("%s/net/%s" % (PROC, name)) or "", ipv6):
-            found.setdefault(inode, []).append((address, port))
+    for inode, address, port in devserver.listening(PROC):
+        found.setdefault(inode, []).append((address, port))
     return found
-
-
-def socket_holders(inodes):
-    """{pid: set of inodes} for processes holding one of ``inodes``."""
-    holders = {}
-    for entry in os.listdir(PROC):
-        if not entry.isdigit():
-            continue
-        fddir = "%s/%s/fd" % (PROC, entry)
-        try:
-            fds = os.listdir(fddir)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink("%s/%s" % (fddir, fd))
-            except OSError:
-                continue
-            match = re.match(r"^socket:\[(\d+)\]$", target)
-            if match and int(match.group(1)) in inodes:
-                holders.setdefault(int(entry), set()).add(int(match.group(1)))
-    return holders
 
 
 def classify(proc, env):
@@ -375,7 +351,7 @@ def main():
         supports_check_mode=True,
     )
     sockets = listeners()
-    holders = socket_holders(set(sockets))
+    holders = devserver.socket_holders(set(sockets), PROC)
     procs = dict((pid, p) for pid, p in ((pid, process(pid)) for pid in holders) if p)
     # A server is its topmost development-server process: the reloader's parent holds its
     # children (whose command line may differ: Werkzeug restarts a script by its full path).

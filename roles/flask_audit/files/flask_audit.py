@@ -8,7 +8,8 @@ prints one JSON object. Prints no environment value except FLASK_DEBUG, FLASK_EN
 WERKZEUG_DEBUG_PIN=off; of a secret key variable it prints only its name and what is
 wrong with it (too short, or publicly known: the role sends the collection's
 module_utils/secret_keys.py and the SHA-256 prefixes of flask-unsign's wordlist, as
-PUBLIC_KEY_DIGESTS, before this text).
+PUBLIC_KEY_DIGESTS, before this text, and module_utils/devserver.py's text as
+DEVSERVER_SOURCE).
 Runs on Python 3.6 and later.
 """
 import argparse
@@ -21,9 +22,15 @@ import re
 import socket
 import ssl
 import sys
+import types
 
 # The collection's module_utils/secret_keys.py, which the role sends before this text.
 from flaskops_secret_keys import SECRET_KEY_MIN_BYTES, public_key_digests, secret_key_weakness
+
+# The collection's module_utils/devserver.py (reading /proc's sockets and their holders,
+# as flask_devserver_info does), which the role sends as DEVSERVER_SOURCE before this text.
+devserver = types.ModuleType("flaskops_devserver")
+exec(compile(globals().get("DEVSERVER_SOURCE", ""), "devserver.py", "exec"), devserver.__dict__)
 
 DEBUG_VARS = ("FLASK_DEBUG", "FLASK_ENV", "WERKZEUG_DEBUG_PIN")
 # Variables that hold a Flask secret key: SECRET_KEY, FLASK_SECRET_KEY, MYAPP_SECRET_KEY.
@@ -163,36 +170,18 @@ def processes():
 
 def listening_sockets():
     found = []
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in (read(path) or b"").decode().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) < 10 or fields[3] != "0A":  # 0A: LISTEN
-                continue
-            address_hex, port_hex = fields[1].split(":")
-            raw = bytes.fromhex(address_hex)
-            # The kernel prints each 32-bit word in host (little-endian) order.
-            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-            address = ipaddress.ip_address(raw)
-            if address.version == 6 and address.ipv4_mapped:
-                address = address.ipv4_mapped
-            found.append({"address": address, "port": int(port_hex, 16), "inode": int(fields[9])})
+    for inode, address, port in devserver.listening():
+        address = ipaddress.ip_address(address.strip("[]"))
+        found.append({"address": address, "port": port, "inode": inode})
     return found
 
 
-def socket_holders(pids, inodes):
+def socket_holders(inodes):
+    """{inode: set of pids} of the processes holding the sockets ``inodes``."""
     holders = {}
-    for pid in pids:
-        try:
-            fds = os.listdir("/proc/%d/fd" % pid)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            except OSError:
-                continue
-            if target.startswith("socket:[") and int(target[8:-1]) in inodes:
-                holders.setdefault(int(target[8:-1]), set()).add(pid)
+    for pid, held in devserver.socket_holders(inodes).items():
+        for inode in held:
+            holders.setdefault(inode, set()).add(pid)
     return holders
 
 
@@ -330,7 +319,7 @@ def main():
 
     procs, unreadable = processes()
     sockets = listening_sockets()
-    holders = socket_holders(procs, {s["inode"] for s in sockets})
+    holders = socket_holders({s["inode"] for s in sockets})
     ports, findings = listener_findings(sockets, holders, procs)
     results, not_probed, found = port_findings(ports, procs, args)
     findings += found + process_findings(procs)  # after the probes, which add dev server reasons

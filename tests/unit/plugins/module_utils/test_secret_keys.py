@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -52,13 +53,30 @@ def script_scope(monkeypatch, text):
     return scope
 
 
-def test_the_audit_as_sent_runs_and_reads_the_digests_it_is_given():
+def audit_as_sent(digests):
+    """The audit's text as the flask_audit role sends it to python3's stdin (tasks/main.yml)."""
     head, script = role_script("flask_audit", "flask_audit.py")
-    sent = head + "PUBLIC_KEY_DIGESTS = %s\n" % json.dumps([digest(b"x" * 30)]) + script
-    result = subprocess.run([sys.executable, "-", "--max-ports", "0", "--timeout", "1", "--host-header", "localhost"],
-                            input=sent, capture_output=True, text=True, timeout=120, check=False)
+    with open(os.path.join(ROLES, "flask_audit", "files", "flaskops_devserver.py"), encoding="utf-8") as handle:
+        devserver = handle.read()
+    return (head + "PUBLIC_KEY_DIGESTS = %s\n" % json.dumps(digests)
+            + "DEVSERVER_SOURCE = %s\n" % json.dumps(devserver) + script)
+
+
+def test_the_audit_as_sent_runs_and_finds_a_python_listener_on_every_address():
+    """The audit reads the host's sockets and their holders with module_utils/devserver.py:
+    this test's own socket on 0.0.0.0 is a Python process listening beyond loopback."""
+    with socket.socket() as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        result = subprocess.run([sys.executable, "-", "--max-ports", "0", "--timeout", "1", "--host-header", "localhost"],
+                                input=audit_as_sent([digest(b"x" * 30)]), capture_output=True, text=True,
+                                timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    assert "processes" in json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    where = "0.0.0.0:%d" % port
+    assert [f for f in report["findings"] if f["kind"] == "public listener" and f["where"] == where
+            and os.getpid() in f["pids"]], report["findings"]
 
 
 def test_the_audit_judges_keys_with_the_shared_code(monkeypatch):
