@@ -229,6 +229,11 @@ def main():
         ),
         supports_check_mode=True,
     )
+    params = module.params
+    if module.check_mode and not (os.path.isdir(params["code"]) and os.path.isdir(params["data"])):
+        # A release not unpacked yet, or an app not laid out yet: all of it would be linked.
+        actions = ["link %s" % path for path in params["paths"] + params["files"]]
+        module.exit_json(changed=bool(actions), actions=actions)
     try:
         actions = share(module.params, module.check_mode)
     except (LinkRefused, ValueError, RuntimeError) as exc:
