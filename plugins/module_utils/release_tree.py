@@ -73,3 +73,11 @@ def fresh(release, check_mode):
         os.chown(path, 0, 0, follow_symlinks=False)
         os.chmod(path, 0o755)
     return existed
+
+
+def stored_files(files_dir):
+    """The shared files kept under files_dir (those the list names and those it dropped)."""
+    found = []
+    for top, dummy, names in os.walk(files_dir):
+        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
+    return sorted(found)

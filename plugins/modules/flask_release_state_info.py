@@ -96,14 +96,7 @@ import glob
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def stored_files(files_dir):
-    """The shared files kept under files_dir (those the list names and those it dropped)."""
-    found = []
-    for top, dummy, names in os.walk(files_dir):
-        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
-    return sorted(found)
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import stored_files
 
 
 def release_state(root, release, static_dir, server_dist="", files_dir=""):

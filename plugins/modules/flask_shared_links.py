@@ -101,6 +101,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.nofollow import (
     LinkRefused, Tree, entry, read_link, remove, split_relative)
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import stored_files
 
 
 def place_link(tree, parts, target, dry_run, actions, keep_files=False):
@@ -130,14 +131,6 @@ def place_link(tree, parts, target, dry_run, actions, keep_files=False):
     finally:
         if parent != tree.fd:
             os.close(parent)
-
-
-def stored_files(files_dir):
-    """The shared files kept under files_dir (those the list names and those it dropped)."""
-    found = []
-    for top, dummy, names in os.walk(files_dir):
-        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
-    return sorted(found)
 
 
 def unlink_stale(path, params, dry_run, actions):
