@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 import os
+import shutil
 import stat
 
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import set_mode_nofollow
@@ -55,3 +56,28 @@ def seal(top, check_mode=False):
                 if not check_mode:
                     set_mode_nofollow(name, dir_fd, mode & ~SPECIAL_BITS)
     return stripped
+
+
+def fresh(release, check_mode):
+    """Remove release (a link is removed, never followed) and make release/app, root's, 0755."""
+    existed = os.path.lexists(release)
+    if check_mode:
+        return existed
+    if os.path.isdir(release) and not os.path.islink(release):
+        shutil.rmtree(release)
+    elif existed:
+        os.unlink(release)
+    os.mkdir(release, 0o755)
+    os.mkdir(os.path.join(release, "app"), 0o755)
+    for path in (release, os.path.join(release, "app")):
+        os.chown(path, 0, 0, follow_symlinks=False)
+        os.chmod(path, 0o755)
+    return existed
+
+
+def stored_files(files_dir):
+    """The shared files kept under files_dir (those the list names and those it dropped)."""
+    found = []
+    for top, dummy, names in os.walk(files_dir):
+        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
+    return sorted(found)

@@ -18,7 +18,7 @@ description:
     ProtectSystem=strict, ProtectHome and PrivateTmp), stopped after O(timeout) seconds.
     Every process the import starts ends with the unit.
   - Reports the check's exit status and output; the caller decides what refuses the release.
-  - Changes nothing on the host, so check mode runs it too.
+  - Check mode runs none of the app's code; it reports the check it would run and skips.
 version_added: 1.1.0
 options:
   tool:
@@ -85,10 +85,10 @@ def main():
     )
     params = module.params
     release = params["release"]
+    if module.check_mode:
+        module.exit_json(changed=False, rc=0, stdout_lines=[], stderr_lines=[], skipped=True,
+                         msg="would import %s from %s as %s" % (params["module"], release, params["user"]))
     if not os.path.isfile(os.path.join(release, "venv", "bin", "python")):
-        if module.check_mode:
-            module.exit_json(changed=False, rc=0, stdout_lines=[], stderr_lines=[], skipped=True,
-                             msg="the release is not built yet")
         module.fail_json(msg="%s has no virtualenv" % release)
     command = [os.path.join(release, "venv", "bin", "python"), params["tool"], "check",
                "--env-file", params["env_file"]]

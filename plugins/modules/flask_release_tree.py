@@ -59,27 +59,9 @@ stripped:
 """
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.release_tree import TreeRefused, seal
-
-
-def fresh(release, check_mode):
-    """Remove release (a link is removed, never followed) and make release/app, root's, 0755."""
-    existed = os.path.lexists(release)
-    if check_mode:
-        return existed
-    if os.path.isdir(release) and not os.path.islink(release):
-        shutil.rmtree(release)
-    elif existed:
-        os.unlink(release)
-    os.mkdir(release, 0o755)
-    os.mkdir(os.path.join(release, "app"), 0o755)
-    for path in (release, os.path.join(release, "app")):
-        os.chown(path, 0, 0, follow_symlinks=False)
-        os.chmod(path, 0o755)
-    return existed
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import TreeRefused, fresh, seal
 
 
 def main():

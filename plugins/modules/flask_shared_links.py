@@ -101,6 +101,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.nofollow import (
     LinkRefused, Tree, entry, read_link, remove, split_relative)
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import stored_files
 
 
 def place_link(tree, parts, target, dry_run, actions, keep_files=False):
@@ -130,14 +131,6 @@ def place_link(tree, parts, target, dry_run, actions, keep_files=False):
     finally:
         if parent != tree.fd:
             os.close(parent)
-
-
-def stored_files(files_dir):
-    """The shared files kept under files_dir (those the list names and those it dropped)."""
-    found = []
-    for top, dummy, names in os.walk(files_dir):
-        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
-    return sorted(found)
 
 
 def unlink_stale(path, params, dry_run, actions):
@@ -229,6 +222,11 @@ def main():
         ),
         supports_check_mode=True,
     )
+    params = module.params
+    if module.check_mode and not (os.path.isdir(params["code"]) and os.path.isdir(params["data"])):
+        # A release not unpacked yet, or an app not laid out yet: all of it would be linked.
+        actions = ["link %s" % path for path in params["paths"] + params["files"]]
+        module.exit_json(changed=bool(actions), actions=actions)
     try:
         actions = share(module.params, module.check_mode)
     except (LinkRefused, ValueError, RuntimeError) as exc:

@@ -5,12 +5,6 @@
       Which parts of the app's layout differ from the spec (user, group, directories
       with owner, group and mode, root's files with mode and SHA-1), so the role's tasks
       act only on those.
-  state --root DIR --release ID --static-dir NAME [--server-dist NAME] [--files-dir DIR]
-      Everything the role reads from the host about a release, in one call: whether it is
-      complete, whether a live release exists, whether the release has a static folder,
-      the stamp its last passed import check left, whether the live release's
-      virtualenv holds the WSGI server's distribution (false after a change of server),
-      and which shared files are kept under the files directory.
   check --env-file FILE [--public-keys FILE] module:callable   (module:factory() for a factory)
       Import the app the way its WSGI server will and report how it is configured: debug,
       testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
@@ -26,7 +20,6 @@ library is used, because `check` runs under every release's own interpreter.
 """
 import argparse
 import ast
-import glob
 import grp
 import hashlib
 import importlib
@@ -114,37 +107,6 @@ def missing_packages(names):
                            capture_output=True, text=True, check=False)
     installed = {line.split()[0] for line in found.stdout.splitlines() if line.split()[1:2] == ["ii"]}
     return [name for name in names if name not in installed]
-
-
-def cmd_state(args):
-    release = os.path.join(args.root, "releases", args.release)
-    try:
-        with open(os.path.join(release, "checked"), encoding="utf-8") as handle:
-            checked = handle.read().strip()
-    except OSError:
-        checked = ""
-    return {
-        "stored_files": stored_files(args.files_dir) if args.files_dir else [],
-        "complete": os.path.isfile(os.path.join(release, "release.json")),
-        "current_exists": os.path.exists(os.path.join(args.root, "current")),
-        "static": os.path.isdir(os.path.join(release, "app", args.static_dir)),
-        "checked": checked,
-        "current": os.path.basename(os.readlink(os.path.join(args.root, "current")).rstrip("/"))
-        if os.path.islink(os.path.join(args.root, "current")) else None,
-        "current_has_server": not args.server_dist or bool(glob.glob(os.path.join(
-            args.root, "current", "venv", "lib", "python3*", "site-packages",
-            args.server_dist.lower().replace("-", "_") + "-*.dist-info"))),
-    }
-
-
-def stored_files(files_dir):
-    """The shared files kept under files_dir (those the list names and those it dropped)."""
-    found = []
-    for top, dummy, names in os.walk(files_dir):
-        found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
-    return sorted(found)
-
-
 
 
 def cmd_run(args):
@@ -330,12 +292,6 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     layout = sub.add_parser("layout")
     layout.add_argument("--spec", required=True)
-    state = sub.add_parser("state")
-    state.add_argument("--root", required=True)
-    state.add_argument("--release", required=True)
-    state.add_argument("--static-dir", required=True)
-    state.add_argument("--server-dist", default="")
-    state.add_argument("--files-dir", default="")
     check = sub.add_parser("check")
     check.add_argument("--env-file", required=True)
     check.add_argument("--public-keys", default="")
@@ -343,7 +299,7 @@ def main():
     run = sub.add_parser("run")
     run.add_argument("--spec", required=True)
     args = parser.parse_args()
-    handler = {"layout": cmd_layout, "state": cmd_state, "check": cmd_check,
+    handler = {"layout": cmd_layout, "check": cmd_check,
                "run": cmd_run}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")

@@ -40,3 +40,9 @@ def test_a_failed_import_is_reported_not_raised(monkeypatch, capsys):
     out = run(monkeypatch, capsys, ARGS, (1, "", "Traceback\nImportError: https://u:secret@x.invalid/\n"))[1]
     assert out["rc"] == 1 and not out.get("failed")
     assert out["stderr_lines"][-1] == "ImportError: https://***@x.invalid/"
+
+
+def test_check_mode_runs_none_of_the_apps_code(monkeypatch, capsys):
+    calls, out = run(monkeypatch, capsys, dict(ARGS, _ansible_check_mode=True))
+    assert calls == [] and out["skipped"] and not out["changed"]
+    assert out["msg"] == "would import app:app from /srv/a/releases/r as a"

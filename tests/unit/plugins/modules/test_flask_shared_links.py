@@ -119,3 +119,10 @@ def test_a_path_outside_its_directory_is_refused(app):
     result = run_module(flask_shared_links, spec(app, paths=["../escape"]))
     assert result.get("failed") and "without '..'" in result["msg"], result
     assert not (app / "escape").exists()
+
+
+def test_check_mode_before_the_release_is_unpacked_reports_every_link(app):
+    result = run_module(flask_shared_links, spec(app, code=str(app / "releases/r2/app"), paths=["uploads"],
+                                                 files=["instance/config.py"]), check_mode=True)
+    assert result["changed"] and result["actions"] == ["link uploads", "link instance/config.py"], result
+    assert not (app / "releases/r2").exists() and os.listdir(app / "data") == []

@@ -1,25 +1,76 @@
-"""Fetch a git source into the app's cache and print the commit to deploy (the flask_app role's
-tasks/source_git.yml runs it as root).
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flaskops maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-argv[1]: JSON {"cache": DIR, "version": BRANCH|TAG|COMMIT|HEAD, "dry_run": BOOL}.
-stdin: the repository's URL, credentials and all; it never reaches a command line.
+from __future__ import absolute_import, division, print_function
 
-The cache is a bare repository, root's and mode 0700. Its config holds the URL without
-credentials; a password in the URL reaches git through its `store` credential helper,
-reading a 0600 file in a 0700 directory of root's that exists only while git runs.
-dry_run (check mode) asks the remote with ls-remote and changes nothing.
-Prints the commit on stdout and JSON {"changed"} on stderr; an error goes to stderr,
-without the credentials, with exit status 1.
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: flask_git_source
+short_description: Fetch an app's git source into the host's cache and resolve the commit to deploy
+description:
+  - Fetches every branch and tag of O(repo) into O(cache), a bare repository of root's
+    (mode 0700), and returns the commit O(version) names there.
+  - The cache's config holds the URL without credentials; a password in the URL reaches git
+    through its C(store) credential helper, reading a 0600 file in a 0700 directory of root's
+    under C(/run) that exists only while git runs. The URL is a C(no_log) option, so it
+    reaches the host inside the module's arguments, never on a command line; an error names
+    the URL without its credentials.
+  - Check mode asks the remote (C(git ls-remote)) for the commit and reports whether the cache
+    lacks it, changing nothing.
+version_added: 1.1.0
+options:
+  repo:
+    description: The repository's URL, credentials and all.
+    type: str
+    required: true
+  cache:
+    description: The bare repository the source is fetched into (created when missing).
+    type: path
+    required: true
+  version:
+    description: A branch, a tag, a full commit id, or C(HEAD) (the remote's default branch).
+    type: str
+    default: HEAD
+attributes:
+  check_mode:
+    description: Asks the remote only; fetches and writes nothing.
+    support: full
+  diff_mode:
+    description: The cache is a repository, not a file to show.
+    support: none
+author: flaskops maintainers (@flaskops)
 """
-import json
+
+EXAMPLES = r"""
+- name: Fetch the repository into the host's cache and resolve the commit to deploy
+  flaskops.production.flask_git_source:
+    repo: https://git.example.com/me/myapp.git
+    cache: /srv/myapp/git-cache
+    version: main
+  register: myapp_git
+"""
+
+RETURN = r"""
+commit:
+  description: The commit O(version) names.
+  returned: success
+  type: str
+  sample: 0123456789abcdef0123456789abcdef01234567
+"""
+
 import os
 import re
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
-from urllib.parse import quote, unquote, urlsplit
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six.moves.urllib.parse import quote, unquote, urlsplit
 
 HEAD_REF = "refs/remotes/origin/HEAD"
 REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*", "+HEAD:" + HEAD_REF]
@@ -106,16 +157,23 @@ def fetch(spec, url):
 
 
 def main():
-    spec = json.loads(sys.argv[1])
-    url = sys.stdin.read().strip()
+    module = AnsibleModule(
+        argument_spec={
+            "repo": {"type": "str", "required": True, "no_log": True},
+            "cache": {"type": "path", "required": True},
+            "version": {"type": "str", "default": "HEAD"},
+        },
+        supports_check_mode=True,
+    )
+    url = module.params["repo"].strip()
+    spec = {"cache": module.params["cache"], "version": module.params["version"], "dry_run": module.check_mode}
     try:
         found = fetch(spec, url)
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
         # git prints the URL it was given, and that one has no password; cut any left.
-        sys.exit(re.sub(r"://[^/\s]*@", "://", str(error).replace(url, split_url(url)[0])))
-    # stdout is the commit alone (the build reads it); whether the cache changed goes to stderr.
-    print(found["commit"])
-    print(json.dumps({"changed": found["changed"]}), file=sys.stderr)
+        module.fail_json(msg=re.sub(r"://[^/\s]*@", "://", str(error).replace(url, split_url(url)[0])))
+    module.exit_json(changed=found["changed"], commit=found["commit"])
 
 
-main()
+if __name__ == "__main__":
+    main()
