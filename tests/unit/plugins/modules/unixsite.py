@@ -5,23 +5,23 @@ import socketserver
 import threading
 
 
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (the base class's name)
+        self.server.requests.append((self.path, self.headers["Host"]))
+        self.send_response(self.server.answers.get(self.path, 404))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):  # a unix client has no address to log
+        pass
+
+
 class UnixSite(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
     def __init__(self, path, answers):
         self.answers = answers
         self.requests = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(handler):  # noqa: N802,N805 (the base class's name; the site is self)
-                self.requests.append((handler.path, handler.headers["Host"]))
-                handler.send_response(self.answers.get(handler.path, 404))
-                handler.send_header("Content-Length", "0")
-                handler.end_headers()
-
-            def log_message(handler, *args):  # noqa: N805
-                pass
-
         super().__init__(path, Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
