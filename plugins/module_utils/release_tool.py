@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inspect and switch the releases of a Flask app laid out by the flask_app role.
 
-    flask-release status ROOT [--unit UNIT] [--process UNIT ...] [--timer UNIT ...] [--tool-sha1 SHA1]
+    flask-release status ROOT [--unit UNIT] [--process UNIT ...] [--timer UNIT ...]
                                             what is live, what came before, what is kept,
                                             and whether each unit runs the live release
     flask-release activate ROOT ID [--dry-run]  point ROOT/current at releases/ID, atomically
@@ -22,9 +22,10 @@ deploy, rollback or refused release: time, app, action, release, source, who,
 result; the last HISTORY_KEEP are kept). Every command but history prints one JSON
 object.
 
-The flask_release role installs this very file as the operator's command
-/usr/local/sbin/flask-release (standard library only); the flask_smoke module asks the
-app with its UnixHTTPConnection.
+The flask_release module does the same work with the same functions (status, activate,
+prune, record; the flask_health module asks the site with probe) and installs this very
+file as the operator's command /usr/local/sbin/flask-release (standard library only); the
+flask_smoke module asks the app with its UnixHTTPConnection.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,7 +33,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
-import hashlib
 import http.client
 import json
 import os
@@ -125,8 +125,8 @@ def timer_state(unit):
             "next": props.get("NextElapseUSecRealtime", "") or None}
 
 
-def cmd_status(args):
-    root = args.root
+def status(root, unit=None, processes=(), timers=()):
+    """What is live, what came before, what is kept, and whether each unit runs the live release."""
     current = current_id(root)
     state = {
         "current": current,
@@ -141,25 +141,31 @@ def cmd_status(args):
         "main_pid": 0,
         "running_current": None,
     }
-    if args.unit:
-        pid, started = main_pid_start(args.unit)
+    if unit:
+        pid, started = main_pid_start(unit)
         state["main_pid"] = pid
         if pid and current:
             # The master resolved `current` when it started; it runs the current
             # release when it started after the link last changed.
             state["running_current"] = started > os.lstat(os.path.join(root, "current")).st_mtime
-    state["processes"] = {unit: unit_state(unit, root, current) for unit in args.process or []}
-    state["timers"] = {unit: timer_state(unit) for unit in args.timer or []}
+    state["processes"] = {name: unit_state(name, root, current) for name in processes or []}
+    state["timers"] = {name: timer_state(name) for name in timers or []}
     return state
 
 
-def cmd_activate(args):
-    root, release = args.root, args.id
-    if not complete(root, release) and not args.dry_run:
-        raise SystemExit(f"release {release} is not in {releases_dir(root)} (or was never completed)")
+class ReleaseError(Exception):
+    """A release cannot be made live (the message says why)."""
+
+
+def activate(root, release, dry_run=False):
+    """Point ROOT/current at releases/RELEASE with one rename(2) and append the switch to
+    ROOT/history; with dry_run, only say whether it would change. A release that is not
+    complete (no release.json) is refused, except in a dry run (it may not be built yet)."""
+    if not complete(root, release) and not dry_run:
+        raise ReleaseError(f"release {release} is not in {releases_dir(root)} (or was never completed)")
     before = current_id(root)
     result = {"changed": before != release, "previous": before, "current": release}
-    if not result["changed"] or args.dry_run:
+    if not result["changed"] or dry_run:
         return result
     link = os.path.join(root, "current")
     staging = f"{link}.{os.getpid()}"
@@ -183,18 +189,19 @@ def release_dirs(root):
                   and not os.path.islink(os.path.join(releases_dir(root), name)))
 
 
-def cmd_prune(args):
-    root = args.root
+def prune(root, keep, dry_run=False):
+    """Remove every release directory but the live release and the KEEP most recently live
+    ones (a release built but never live counts as the newest); with dry_run, only list them."""
     current = current_id(root)
-    keep = set(kept_order(root)[: max(args.keep, 1)]) | {current}
+    kept = set(kept_order(root)[: max(keep, 1)]) | {current}
     removed = []
     for name in release_dirs(root):
-        if name in keep:
+        if name in kept:
             continue
         removed.append(name)
-        if not args.dry_run:
+        if not dry_run:
             shutil.rmtree(os.path.join(releases_dir(root), name))
-    return {"changed": bool(removed), "removed": removed, "kept": sorted(keep - {None})}
+    return {"changed": bool(removed), "removed": removed, "kept": sorted(kept - {None})}
 
 
 def deploy_history(root):
@@ -233,42 +240,31 @@ def last_live(past):
     return live[-1].get("release") if live else None
 
 
-def cmd_record(args):
-    """Append a record; a successful run that changed nothing is recorded only when the
-    release differs from the last one that went live (so the first deploy is recorded)."""
-    root = args.root
+def record(root, action, result, release="", source="", who="", detail="", went_live=False):
+    """Append a record to the deploy history (the last HISTORY_KEEP are kept). A successful
+    run in which nothing went live is recorded only when its release differs from the last
+    one recorded live (so the first deploy is recorded)."""
     past = deploy_history(root)
-    if args.result == "ok" and not args.changed and last_live(past) == args.release:
+    if result == "ok" and not went_live and last_live(past) == release:
         return {"recorded": False}
-    record = {
+    entry = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "app": os.path.basename(os.path.normpath(root)),
-        "action": args.action,
-        "release": args.release,
-        "source": without_credentials(args.source or release_origin(root, args.release)),
-        "who": args.who,
-        "result": args.result,
-        "detail": without_credentials(" ".join((sys.stdin.read() if args.detail == "-" else args.detail).split()))[:500],
+        "action": action,
+        "release": release,
+        "source": without_credentials(source or release_origin(root, release)),
+        "who": who,
+        "result": result,
+        "detail": without_credentials(" ".join(detail.split()))[:500],
     }
-    kept = [json.dumps(r, sort_keys=True) for r in past[-(HISTORY_KEEP - 1):]] + [json.dumps(record, sort_keys=True)]
+    kept = [json.dumps(r, sort_keys=True) for r in past[-(HISTORY_KEEP - 1):]] + [json.dumps(entry, sort_keys=True)]
     os.makedirs(root, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=root, prefix=".deploy-history.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(kept) + "\n")
     os.chmod(temp, 0o640)
     os.replace(temp, os.path.join(root, HISTORY_FILE))  # readers see the old file or the new one
-    return {"recorded": True, "record": record}
-
-
-def cmd_history(args):
-    records = deploy_history(args.root)
-    if args.json:
-        return records
-    for r in records:
-        line = (f"{r.get('time', '?')}  {r.get('action', '?'):8}  {r.get('result', '?'):7}  {r.get('release') or '-':12}  "
-                f"{r.get('source') or '-'}  by {r.get('who') or '?'}")
-        sys.stdout.write(line + (f"  -- {r['detail']}" if r.get("detail") else "") + "\n")
-    return None
+    return {"recorded": True, "record": entry}
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -302,23 +298,26 @@ class SNIHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.server_name)
 
 
-def connection(args):
-    if args.unix:
-        return UnixHTTPConnection(args.unix, args.timeout)
-    host, dummy, port = (args.https or args.http).rpartition(":")
-    if args.http:
-        return http.client.HTTPConnection(host.strip("[]"), int(port), timeout=args.timeout)
-    return SNIHTTPSConnection(host.strip("[]"), int(port), args.host, args.timeout)
+def connection(via, address, host, timeout):
+    """A connection to the site: via https (host in SNI), http or unix, at address (HOST:PORT
+    or a socket's path)."""
+    if via == "unix":
+        return UnixHTTPConnection(address, timeout)
+    name, dummy, port = address.rpartition(":")
+    if via == "http":
+        return http.client.HTTPConnection(name.strip("[]"), int(port), timeout=timeout)
+    return SNIHTTPSConnection(name.strip("[]"), int(port), host, timeout)
 
 
-def cmd_probe(args):
-    wanted = args.status or [200]
+def probe(via, address, host, path="/", wanted=(200,), tries=3, timeout=15):
+    """GET path from the site, with host in Host (and SNI), up to `tries` times one second
+    apart, until it answers one of the `wanted` status codes."""
     result = {"ok": False, "status": None, "error": None, "attempts": 0}
-    for attempt in range(1, args.tries + 1):
+    for attempt in range(1, tries + 1):
         result["attempts"] = attempt
-        conn = connection(args)
+        conn = connection(via, address, host, timeout)
         try:
-            conn.request("GET", args.path, headers={"Host": args.host, "User-Agent": "flask-release-probe"})
+            conn.request("GET", path, headers={"Host": host, "User-Agent": "flask-release-probe"})
             response = conn.getresponse()
             response.read(65536)
             result.update(status=response.status, error=None, ok=response.status in wanted)
@@ -328,63 +327,87 @@ def cmd_probe(args):
             conn.close()
         if result["ok"]:
             break
-        if attempt < args.tries:
+        if attempt < tries:
             time.sleep(1)
     return result
 
 
-def outdated(sha1):
-    """Whether this file differs from the copy the role installs (content, 0755, root)."""
-    found = os.stat(__file__)
-    with open(__file__, "rb") as handle:
-        digest = hashlib.sha1(handle.read()).hexdigest()
-    return (digest, found.st_mode & 0o7777, found.st_uid, found.st_gid) != (sha1, 0o755, 0, 0)
+def cmd_status(args):
+    return status(args.root, args.unit, args.process, args.timer)
+
+
+def cmd_activate(args):
+    try:
+        return activate(args.root, args.id, args.dry_run)
+    except ReleaseError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def cmd_prune(args):
+    return prune(args.root, args.keep, args.dry_run)
+
+
+def cmd_record(args):
+    detail = sys.stdin.read() if args.detail == "-" else args.detail
+    return record(args.root, args.action, args.result, args.release, args.source, args.who, detail, args.changed)
+
+
+def cmd_probe(args):
+    via = "unix" if args.unix else "http" if args.http else "https"
+    return probe(via, args.unix or args.http or args.https, args.host, args.path, args.status or [200],
+                 args.tries, args.timeout)
+
+
+def cmd_history(args):
+    records = deploy_history(args.root)
+    if args.json:
+        return records
+    for r in records:
+        line = (f"{r.get('time', '?')}  {r.get('action', '?'):8}  {r.get('result', '?'):7}  {r.get('release') or '-':12}  "
+                f"{r.get('source') or '-'}  by {r.get('who') or '?'}")
+        sys.stdout.write(line + (f"  -- {r['detail']}" if r.get("detail") else "") + "\n")
+    return None
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    status = sub.add_parser("status")
-    status.add_argument("root")
-    status.add_argument("--unit")
-    status.add_argument("--process", action="append", help="a process's service unit (repeat)")
-    status.add_argument("--timer", action="append", help="a timer unit (repeat)")
-    status.add_argument("--tool-sha1", help="answer {\"outdated\": true} if this file differs from that copy")
-    activate = sub.add_parser("activate")
-    activate.add_argument("root")
-    activate.add_argument("id")
-    activate.add_argument("--dry-run", action="store_true")
-    prune = sub.add_parser("prune")
-    prune.add_argument("root")
-    prune.add_argument("keep", type=int)
-    prune.add_argument("--dry-run", action="store_true")
-    probe = sub.add_parser("probe")
-    where = probe.add_mutually_exclusive_group(required=True)
+    status_cmd = sub.add_parser("status")
+    status_cmd.add_argument("root")
+    status_cmd.add_argument("--unit")
+    status_cmd.add_argument("--process", action="append", help="a process's service unit (repeat)")
+    status_cmd.add_argument("--timer", action="append", help="a timer unit (repeat)")
+    activate_cmd = sub.add_parser("activate")
+    activate_cmd.add_argument("root")
+    activate_cmd.add_argument("id")
+    activate_cmd.add_argument("--dry-run", action="store_true")
+    prune_cmd = sub.add_parser("prune")
+    prune_cmd.add_argument("root")
+    prune_cmd.add_argument("keep", type=int)
+    prune_cmd.add_argument("--dry-run", action="store_true")
+    probe_cmd = sub.add_parser("probe")
+    where = probe_cmd.add_mutually_exclusive_group(required=True)
     where.add_argument("--https")
     where.add_argument("--http")
     where.add_argument("--unix")
-    probe.add_argument("--host", required=True)
-    probe.add_argument("--path", default="/")
-    probe.add_argument("--status", type=int, action="append")
-    probe.add_argument("--tries", type=int, default=3)
-    probe.add_argument("--timeout", type=float, default=15)
-    record = sub.add_parser("record")
-    record.add_argument("root")
-    record.add_argument("--action", choices=["deploy", "rollback"], required=True)
-    record.add_argument("--result", choices=["ok", "failed", "refused"], required=True)
-    record.add_argument("--release", default="")
-    record.add_argument("--source", default="")
-    record.add_argument("--who", default="")
-    record.add_argument("--detail", default="", help="why, in a line; - reads it from stdin")
-    record.add_argument("--changed", action="store_true", help="the release went live or restarted in this run")
+    probe_cmd.add_argument("--host", required=True)
+    probe_cmd.add_argument("--path", default="/")
+    probe_cmd.add_argument("--status", type=int, action="append")
+    probe_cmd.add_argument("--tries", type=int, default=3)
+    probe_cmd.add_argument("--timeout", type=float, default=15)
+    record_cmd = sub.add_parser("record")
+    record_cmd.add_argument("root")
+    record_cmd.add_argument("--action", choices=["deploy", "rollback"], required=True)
+    record_cmd.add_argument("--result", choices=["ok", "failed", "refused"], required=True)
+    record_cmd.add_argument("--release", default="")
+    record_cmd.add_argument("--source", default="")
+    record_cmd.add_argument("--who", default="")
+    record_cmd.add_argument("--detail", default="", help="why, in a line; - reads it from stdin")
+    record_cmd.add_argument("--changed", action="store_true", help="the release went live or restarted in this run")
     history_cmd = sub.add_parser("history")
     history_cmd.add_argument("root")
     history_cmd.add_argument("--json", action="store_true", help="the records as one JSON list")
     args = parser.parse_args()
-    if getattr(args, "tool_sha1", None) and outdated(args.tool_sha1):
-        json.dump({"outdated": True}, sys.stdout)
-        sys.stdout.write("\n")
-        return
     handler = {"status": cmd_status, "activate": cmd_activate, "prune": cmd_prune, "probe": cmd_probe,
                "record": cmd_record, "history": cmd_history}[args.command]
     result = handler(args)

@@ -2,8 +2,11 @@
 socket that the flask_smoke module shares with it."""
 import argparse
 import http.server
+import json
 import os
 import socketserver
+import subprocess
+import sys
 import threading
 
 from ansible_collections.flaskops.production.plugins.module_utils import release_tool
@@ -47,7 +50,27 @@ def test_probe_reports_a_missing_socket_as_an_error(tmp_path):
     assert not result["ok"] and result["status"] is None and "FileNotFoundError" in result["error"]
 
 
-def test_the_role_installs_this_very_file():
-    role_copy = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
-                             "roles", "flask_release", "files", "flask_release.py")
-    assert os.path.realpath(role_copy) == os.path.realpath(release_tool.__file__.replace(".pyc", ".py"))
+def test_the_operators_command_runs_on_its_own(tmp_path):
+    """Installed as /usr/local/sbin/flask-release, the file runs with the standard library
+    alone: activate, status and history answer as the module's functions do."""
+    root = tmp_path / "shop"
+    for release in ("v1", "v2"):
+        (root / "releases" / release).mkdir(parents=True)
+        (root / "releases" / release / "release.json").write_text("{}")
+    tool = release_tool.__file__.replace(".pyc", ".py")
+
+    def run(*args):
+        done = subprocess.run([sys.executable, "-S", tool, *args], capture_output=True, text=True, check=False,
+                              env={"PATH": os.environ["PATH"]})
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert json.loads(run("activate", str(root), "v1"))["changed"]
+    assert json.loads(run("activate", str(root), "v2"))["previous"] == "v1"
+    state = json.loads(run("status", str(root)))
+    assert (state["current"], state["previous"], state["releases"]) == ("v2", "v1", ["v2", "v1"]), state
+    run("record", str(root), "--action", "deploy", "--result", "ok", "--release", "v2", "--who", "ana")
+    assert [r["release"] for r in json.loads(run("history", str(root), "--json"))] == ["v2"]
+    refused = subprocess.run([sys.executable, "-S", tool, "activate", str(root), "v9"], capture_output=True, text=True,
+                             check=False)
+    assert refused.returncode != 0 and "release v9 is not in" in refused.stderr
