@@ -15,7 +15,7 @@ description:
   - Reads the host's random key, which keys the checksums of the environment and shared
     files that the app's units carry (a unit file is readable by every local user; without
     the key no one can test a guess of those files' content against it).
-  - A key that is not a non-empty regular file of O(owner)'s with mode 0600 counts as none:
+  - A key that is not a non-empty regular file of O(owner)'s with mode 0600 counts as none;
     a new one is drawn from the system's random source and written atomically in its place
     (a link there is replaced, never followed), and the module reports a change.
   - The key is returned to the controller; run the task with C(no_log).

@@ -28,7 +28,7 @@ description:
   - apt-get, not M(ansible.builtin.apt), which on a host without C(python3-apt) installs that
     first and reads the lists a second time; C(python3-apt) belongs in O(packages) for the
     apt tasks that come later.
-  - In check mode nothing is installed: O(state=started) reports the missing packages as
+  - In check mode nothing is installed; O(state=started) reports the missing packages as
     the change, and O(state=finished) has nothing to wait for.
 version_added: 1.2.0
 author: flaskops maintainers (@flaskops)
