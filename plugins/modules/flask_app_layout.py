@@ -21,6 +21,9 @@ description:
   - Compares O(compare) with the host without writing it, for a later task that writes
     the same file (the live environment file, written once the release's checks pass).
   - Reports which of O(packages) dpkg does not list as installed, installing nothing.
+  - The action plugin of the same name sends a large file's SHA-1 instead of its content,
+    and the content only where the host's file differs, so that a run that changes nothing
+    does not carry it.
   - In check mode nothing is changed, and the module returns what a real run would change.
 version_added: 1.2.0
 author: flaskops maintainers (@flaskops)
@@ -78,9 +81,15 @@ options:
         type: path
         required: true
       content:
-        description: The file's content.
+        description: The file's content (or O(files[].sha1) alone, which the action plugin sends first).
         type: str
-        required: true
+      sha1:
+        description:
+          - The SHA-1 of the file's content in UTF-8, given instead of O(files[].content).
+          - Where the host's file has another content, the module changes nothing and
+            returns the path in RV(need_content); the action plugin of the same name then
+            calls it again with the content.
+        type: str
       owner:
         description: The owner's name.
         type: str
@@ -111,9 +120,13 @@ options:
         type: path
         required: true
       content:
-        description: The file's content.
+        description: The file's content (or O(compare[].sha1) alone).
         type: str
-        required: true
+      sha1:
+        description:
+          - The SHA-1 of the file's content in UTF-8, given instead of O(compare[].content);
+            a host file with another content is in RV(differs).
+        type: str
       owner:
         description: The owner's name.
         type: str
@@ -194,6 +207,13 @@ packages_missing:
   type: list
   elements: str
   sample: [python3-venv]
+need_content:
+  description:
+    - The paths of O(files) given by O(files[].sha1) alone whose host file differs; when
+      there are any, nothing else was done and the other return values are empty.
+  returned: always
+  type: list
+  elements: str
 diff:
   description: One entry per difference, each with before, after and their headers.
   returned: in diff mode, when something differs
@@ -202,10 +222,11 @@ diff:
 """
 
 import grp
+import hashlib
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.config_set import ConfigError, apply, plan
+from ansible_collections.flaskops.production.plugins.module_utils.config_set import ConfigError, apply, look, plan
 
 DIR_OPTIONS = dict(
     path=dict(type="path", required=True),
@@ -215,7 +236,8 @@ DIR_OPTIONS = dict(
 )
 FILE_OPTIONS = dict(
     path=dict(type="path", required=True),
-    content=dict(type="str", required=True),
+    content=dict(type="str"),
+    sha1=dict(type="str"),
     owner=dict(type="str", default="root"),
     group=dict(type="str", default="root"),
     mode=dict(type="str", default="0644"),
@@ -271,16 +293,39 @@ def missing_packages(module, names):
     return [name for name in names if name not in installed]
 
 
+def host_sha1(path):
+    """The SHA-1 of a regular file's content and the content as text, read without
+    following a link; (None, None) for anything else."""
+    try:
+        found = look(path)
+    except OSError:
+        return None, None
+    if found["kind"] != "file":
+        return None, None
+    return hashlib.sha1(found["content"]).hexdigest(), found["content"].decode("utf-8", "replace")
+
+
 def items(module, key, state):
-    found = []
+    """The items of one option, each with its content: an item given by its SHA-1 alone
+    takes the host's content where that has the same digest, else it is listed in
+    the second value (and has no content)."""
+    found, differ = [], []
     for item in module.params[key]:
         item = dict(item, state=state)
-        if state == "file" and not item["diff"]:
-            module.no_log_values.add(item["content"])
         if state == "directory":
             item["diff"] = True
+        elif item["content"] is None:
+            if item["sha1"] is None:
+                module.fail_json(msg="%s: a file needs its content or its sha1" % item["path"])
+            digest, text = host_sha1(item["path"])
+            if digest != item["sha1"]:
+                differ.append(item["path"])
+                continue
+            item["content"] = text
+        if state == "file" and not item["diff"]:
+            module.no_log_values.add(item["content"])
         found.append(item)
-    return found
+    return found, differ
 
 
 def main():
@@ -298,11 +343,19 @@ def main():
         ),
         supports_check_mode=True,
     )
-    wanted = items(module, "dirs", "directory") + items(module, "files", "file")
-    compared = items(module, "compare", "file")
+    for item in module.params["files"] + module.params["compare"]:
+        if not item["diff"] and item["sha1"]:
+            module.no_log_values.add(item["sha1"])
+    dirs, dummy = items(module, "dirs", "directory")
+    files, need_content = items(module, "files", "file")
+    if need_content:
+        module.exit_json(changed=False, need_content=need_content, accounts=[], changed_paths=[], differs=[],
+                         packages_missing=[])
+    wanted = dirs + files
+    compared, differs = items(module, "compare", "file")
     accounts = plan_accounts(module.params)
     result = dict(changed=False, accounts=[name for name, dummy, dummy, dummy in accounts], changed_paths=[],
-                  differs=[], packages_missing=missing_packages(module, module.params["packages"]))
+                  differs=[], need_content=[], packages_missing=missing_packages(module, module.params["packages"]))
     diffs = [{"before_header": name, "after_header": name, "before": before, "after": after}
              for name, dummy, before, after in accounts]
     if not module.check_mode:
@@ -313,7 +366,8 @@ def main():
     try:
         # In check mode an account that is still to be made counts as different (config_set.ids).
         changes = plan(wanted, module.check_mode)
-        result["differs"] = [item["path"] for item, dummy, dummy, dummy in plan(compared, True)]
+        found = differs + [item["path"] for item, dummy, dummy, dummy in plan(compared, True)]
+        result["differs"] = [item["path"] for item in module.params["compare"] if item["path"] in found]
     except (ConfigError, OSError) as exc:
         module.fail_json(msg=str(exc), **result)
     result["changed_paths"] = [item["path"] for item, dummy, dummy, dummy in changes]

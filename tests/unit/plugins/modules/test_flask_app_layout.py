@@ -113,3 +113,24 @@ def test_a_link_where_a_directory_belongs_is_refused(host):
     os.symlink(host / "elsewhere", host / "app")
     result = run_module(flask_app_layout, spec(host))
     assert result.get("failed") and "link" in result["msg"], result
+
+
+def test_a_file_given_by_its_digest_asks_for_its_content_only_where_it_differs(host):
+    import hashlib
+    run_module(flask_app_layout, spec(host))
+    by_digest = spec(host)
+    keys = by_digest["files"][0]
+    keys["sha1"] = hashlib.sha1(keys.pop("content").encode()).hexdigest()
+    by_digest["compare"][0]["sha1"] = hashlib.sha1(b"SECRET=other\n").hexdigest()
+    del by_digest["compare"][0]["content"]
+    same = run_module(flask_app_layout, by_digest)
+    assert not same["changed"] and same["need_content"] == [] and same["differs"] == [str(host / "app" / "app.env")]
+    os.chmod(host / "app" / "keys.txt", 0o600)
+    mode_only = run_module(flask_app_layout, by_digest)
+    assert mode_only["changed_paths"] == [str(host / "app" / "keys.txt")], mode_only
+    assert (host / "app" / "keys.txt").read_text() == "aa\nbb\n"
+    (host / "app" / "keys.txt").write_text("drift\n")
+    os.chmod(host / "app", 0o700)
+    asks = run_module(flask_app_layout, by_digest)
+    assert asks["need_content"] == [str(host / "app" / "keys.txt")] and not asks["changed"], asks
+    assert stat.S_IMODE(os.stat(host / "app").st_mode) == 0o700, "a call that asked for content changed something"
