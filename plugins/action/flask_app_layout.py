@@ -36,9 +36,22 @@ def digest_first(items):
     return sent
 
 
+def holds_secrets(args):
+    """Whether a file's content must stay out of the host's journal (diff: false)."""
+    return any(isinstance(item, dict) and item.get("diff") is False and item.get("content") is not None
+               for key in ("files", "compare") for item in args.get(key) or [])
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
+
+    def _update_module_args(self, module_name, module_args, task_vars, *args, **kwargs):
+        # AnsibleModule logs its arguments to the host's journal before the module can
+        # mark a content as secret; a set that holds one is not logged at all.
+        super(ActionModule, self)._update_module_args(module_name, module_args, task_vars, *args, **kwargs)
+        if holds_secrets(module_args):
+            module_args["_ansible_no_log"] = True
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

@@ -79,3 +79,22 @@ def test_drift_in_a_large_file_shows_its_content_diff(tmp_path):
     assert check["changed_paths"] == real["changed_paths"] == [str(tmp_path / "big.txt")]
     assert "drift" in check["diff"][0]["before"] and check["diff"] == real["diff"]
     assert not again["changed"]
+
+
+def test_a_set_with_a_secret_file_is_kept_out_of_the_hosts_journal(monkeypatch):
+    """AnsibleModule logs its arguments to the journal unless _ansible_no_log is set."""
+    from ansible.plugins.action import ActionBase
+    from ansible_collections.flaskops.production.plugins.action import flask_app_layout, flask_config
+
+    monkeypatch.setattr(ActionBase, "_update_module_args",
+                        lambda self, name, args, task_vars, *rest, **kw: args.update(_ansible_no_log=False))
+    for plugin in (flask_app_layout, flask_config):
+        action = object.__new__(plugin.ActionModule)
+        secret = {"files": [{"path": "/etc/flask/a.env", "content": "SECRET_KEY=x\n", "diff": False}]}
+        action._update_module_args("m", secret, {})
+        public = {"files": [{"path": "/etc/a.conf", "content": "a\n"}]}
+        action._update_module_args("m", public, {})
+        assert secret["_ansible_no_log"] is True and public["_ansible_no_log"] is False, plugin.__name__
+    compared = {"files": [], "compare": [{"path": "/etc/flask/a.env", "content": "SECRET_KEY=x\n", "diff": False}]}
+    object.__new__(flask_app_layout.ActionModule)._update_module_args("m", compared, {})
+    assert compared["_ansible_no_log"] is True
