@@ -20,6 +20,13 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
 
+    def _update_module_args(self, module_name, module_args, task_vars, *args, **kwargs):
+        # AnsibleModule logs its arguments to the host's journal before the module can
+        # mark a content as secret (diff: false); a set that holds one is not logged at all.
+        super(ActionModule, self)._update_module_args(module_name, module_args, task_vars, *args, **kwargs)
+        if any(isinstance(item, dict) and item.get("diff") is False for item in module_args.get("files") or []):
+            module_args["_ansible_no_log"] = True
+
     def render(self, name, task_vars):
         """The template's text, found and rendered as ansible.builtin.template would."""
         try:

@@ -119,7 +119,7 @@ from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox im
 
 VENV_INPUTS = "venv-inputs"
 VENV_FROM = "venv-from"
-# What files/packages.py records in the seed, last, when it is complete.
+# What flask_packages records in the seed, last, when it is complete.
 SEED_INPUTS = "flask-app-seed.json"
 # The requirements' text it was built from.
 SEED_REQUIREMENTS = "seed-requirements.txt"

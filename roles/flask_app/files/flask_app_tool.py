@@ -1,10 +1,6 @@
 #!/usr/bin/python3
 """The flask_app role's helper on the host (installed as /usr/local/lib/flask-app-tool.py).
 
-  layout --spec JSON
-      Which parts of the app's layout differ from the spec (user, group, directories
-      with owner, group and mode, root's files with mode and SHA-1), so the role's tasks
-      act only on those.
   check --env-file FILE [--public-keys FILE] module:callable   (module:factory() for a factory)
       Import the app the way its WSGI server will and report how it is configured: debug,
       testing, Werkzeug, and whether its SECRET_KEY is short or publicly known (and
@@ -20,93 +16,15 @@ library is used, because `check` runs under every release's own interpreter.
 """
 import argparse
 import ast
-import grp
-import hashlib
 import importlib
 import importlib.metadata
 import json
 import os
-import pwd
-import stat
 import subprocess
 import sys
 
 # The collection's module_utils/secret_keys.py, which the role installs before this text.
 from flaskops_secret_keys import SECRET_KEY_MIN_BYTES, public_key_digests, secret_key_weakness
-
-
-def name_of(lookup, number):
-    try:
-        return lookup(number)[0]
-    except KeyError:
-        return None
-
-
-def cmd_layout(args):
-    want = json.loads(args.spec)
-    fix = []
-    try:
-        grp.getgrnam(want["group"])
-    except KeyError:
-        fix.append("group")
-    try:
-        user = pwd.getpwnam(want["user"])
-        if ((name_of(grp.getgrgid, user.pw_gid), user.pw_dir, user.pw_shell, user.pw_gecos)
-                != (want["group"], want["home"], want["shell"], want.get("comment", user.pw_gecos))):
-            fix.append("user")
-    except KeyError:
-        fix.append("user")
-    dirs = []
-    for item in want["dirs"]:
-        try:
-            found = os.lstat(item["path"])
-            right = (stat.S_ISDIR(found.st_mode) and stat.S_IMODE(found.st_mode) == int(item["mode"], 8)
-                     and name_of(pwd.getpwuid, found.st_uid) == item["owner"]
-                     and name_of(grp.getgrgid, found.st_gid) == item["group"])
-        except OSError:
-            right = False
-        if not right:
-            dirs.append(item["path"])
-    files = []
-    for item in want.get("files", []):
-        try:
-            found = os.lstat(item["path"])
-            with open(item["path"], "rb") as handle:
-                digest = hashlib.sha1(handle.read()).hexdigest()
-            right = (stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) == int(item["mode"], 8)
-                     and name_of(pwd.getpwuid, found.st_uid) == item.get("owner", "root")
-                     and name_of(grp.getgrgid, found.st_gid) == item.get("group", "root")
-                     and digest == item["sha1"])
-        except OSError:
-            right = False
-        if not right:
-            files.append(item["path"])
-    return {"fix": fix, "dirs": dirs, "files": files, "packages": missing_packages(want.get("packages", [])),
-            "key": checksum_key(want["key"]) if want.get("key") else ""}
-
-
-def checksum_key(path):
-    """The host's key for the checksums in unit files: the text of a regular file of root's,
-    mode 0600, read without following a link; "" when there is none such (it is made again)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return ""
-    with os.fdopen(fd, "rb") as handle:
-        found = os.fstat(handle.fileno())
-        if not stat.S_ISREG(found.st_mode) or found.st_uid != 0 or stat.S_IMODE(found.st_mode) != 0o600:
-            return ""
-        return handle.read(4096).decode("ascii", "replace").strip()
-
-
-def missing_packages(names):
-    """The Debian packages of names that are not installed (all of them when dpkg cannot tell)."""
-    if not names:
-        return []
-    found = subprocess.run(["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n", *names],
-                           capture_output=True, text=True, check=False)
-    installed = {line.split()[0] for line in found.stdout.splitlines() if line.split()[1:2] == ["ii"]}
-    return [name for name in names if name not in installed]
 
 
 def cmd_run(args):
@@ -290,8 +208,6 @@ def cmd_check(args):
 def main():
     parser = argparse.ArgumentParser(description="The flask_app role's helper on the host.")
     sub = parser.add_subparsers(dest="command", required=True)
-    layout = sub.add_parser("layout")
-    layout.add_argument("--spec", required=True)
     check = sub.add_parser("check")
     check.add_argument("--env-file", required=True)
     check.add_argument("--public-keys", default="")
@@ -299,7 +215,7 @@ def main():
     run = sub.add_parser("run")
     run.add_argument("--spec", required=True)
     args = parser.parse_args()
-    handler = {"layout": cmd_layout, "check": cmd_check,
+    handler = {"check": cmd_check,
                "run": cmd_run}[args.command]
     json.dump(handler(args), sys.stdout)
     sys.stdout.write("\n")
