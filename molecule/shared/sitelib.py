@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import ssl
@@ -278,6 +279,54 @@ def set_cookies(response):
 
 GIXY = os.path.join(PROJECT, ".cache", "gixy", "bin", "gixy")
 
+
+# Serves a directory over HTTP with basic auth and logs each request (molecule/shared).
+AUTH_SERVER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "git_http_server.py")
+
+
+def start_auth_server(host, instance, served, token, port, name, seconds):
+    """Serve ``served`` (a directory on the controller) from the test host ``instance`` on
+    127.0.0.1:``port``, to user deploy with password ``token`` only, as the transient unit
+    test-NAME-server (ended after ``seconds``); each request is logged as a JSON line to
+    /root/NAME-requests.log. The caller stops the unit."""
+    password = os.path.join(os.path.dirname(str(served)), f"{name}-password")
+    with open(password, "w", encoding="utf-8") as handle:
+        handle.write(token)
+    for local, remote in ((str(served), f"/opt/{name}served"), (password, f"/root/{name}-password"),
+                          (AUTH_SERVER_SCRIPT, "/opt/git_http_server.py")):
+        subprocess.run(["podman", "cp", local, f"{instance}:{remote}"], check=True)
+    host.check_output(f"chmod 0600 /root/{name}-password; rm -f /root/{name}-requests.log")
+    host.check_output(f"systemd-run --unit=test-{name}-server -p RuntimeMaxSec={seconds} python3 /opt/git_http_server.py "
+                      f"/opt/{name}served {port} deploy /root/{name}-password /root/{name}-requests.log")
+
+def history_of(host, app):
+    """The deploy history of ``app`` on ``host``, as flask-release prints it."""
+    found = host.run(f"flask-release history /srv/{app} --json")
+    assert found.rc == 0, f"no deploy history of {app}: {found.stderr}"
+    return json.loads(found.stdout)
+
+
+def before_removal(host, app):
+    """What the removal tests compare with: ``app`` runs its worker (flask-APP-worker), its
+    timer (flask-APP-tick) is active, its shared file extra.cfg is there, and it has a
+    deploy history. Returns the worker's pid and the history."""
+    worker = host.check_output(f"systemctl show -p MainPID --value flask-{app}-worker.service")
+    assert worker not in ("", "0"), f"{app}'s worker does not run: nothing to remove"
+    assert host.service(f"flask-{app}-tick.timer").is_running, f"{app}'s timer is not active: nothing to remove"
+    assert host.file(f"/etc/flask/{app}/extra.cfg").is_file, f"{app}'s shared file is missing: nothing to remove"
+    history = history_of(host, app)
+    assert history, f"{app} has no deploy history: nothing to keep"
+    return {"worker_pid": int(worker), "history": history}
+
+def assert_units_gone(host, unit_globs, units, worker_pid):
+    """A removed app's units on ``host``: no unit file matches ``unit_globs``, each of
+    ``units`` is unknown and inactive, and its worker process (``worker_pid``) has ended."""
+    listed = host.run("systemctl list-unit-files --no-legend " + " ".join(shlex.quote(g) for g in unit_globs)).stdout
+    assert listed.strip() == "", f"unit files left: {listed}"
+    for unit in units:
+        state = host.run(f"systemctl show -p LoadState,ActiveState --value {unit}").stdout.split()
+        assert state == ["not-found", "inactive"], f"{unit} is {state}, not gone"
+    assert not host.file(f"/proc/{worker_pid}").exists, f"the removed app's worker (pid {worker_pid}) still runs"
 
 def nginx_dump(host):
     """`nginx -T` of the host: every configuration file nginx loads."""

@@ -5,7 +5,7 @@ import json
 import os
 
 import pytest
-from sitelib import PROJECT, assert_handshake_refused, run_playbook
+from sitelib import PROJECT, assert_handshake_refused, assert_units_gone, before_removal, history_of, run_playbook
 
 WEBSERVERS = os.path.join(PROJECT, "playbooks", "webservers.yml")
 
@@ -30,19 +30,7 @@ def probe_with_everything(host):
     """The probe app given a worker, a timer and a shared file; what it had before removal."""
     result = run_playbook(WEBSERVERS, "-e", json.dumps({"flask_apps": apps_with_probe(host, **PROBE_EXTRAS)}))
     assert result.returncode == 0, result.output[-3000:]
-    worker = host.check_output("systemctl show -p MainPID --value flask-probe-worker.service")
-    assert worker not in ("", "0"), "the probe's worker does not run: nothing to remove"
-    assert host.service("flask-probe-tick.timer").is_running, "the probe's timer is not active: nothing to remove"
-    assert host.file("/etc/flask/probe/extra.cfg").is_file, "the probe's shared file is missing: nothing to remove"
-    history = history_of(host)
-    assert history, "the probe app has no deploy history: nothing to keep"
-    return {"worker_pid": int(worker), "history": history}
-
-
-def history_of(host):
-    found = host.run("flask-release history /srv/probe --json")
-    assert found.rc == 0, f"no deploy history of probe: {found.stderr}"
-    return json.loads(found.stdout)
+    return before_removal(host, "probe")
 
 
 def test_an_app_marked_absent_is_removed_and_the_other_keeps_serving(host, sites, probe_with_everything):
@@ -58,13 +46,8 @@ def test_an_app_marked_absent_is_removed_and_the_other_keeps_serving(host, sites
 
 
 def test_a_removed_apps_workers_and_timers_are_stopped_and_gone(host, probe_with_everything):
-    units = host.run("systemctl list-unit-files --no-legend 'waitress-probe*' 'gunicorn-probe*' 'flask-probe*'").stdout
-    assert units.strip() == "", f"unit files left: {units}"
-    for unit in PROBE_UNITS:
-        state = host.run(f"systemctl show -p LoadState,ActiveState --value {unit}").stdout.split()
-        assert state == ["not-found", "inactive"], f"{unit} is {state}, not gone"
-    worker = probe_with_everything["worker_pid"]
-    assert not host.file(f"/proc/{worker}").exists, f"the removed app's worker (pid {worker}) still runs"
+    assert_units_gone(host, ["waitress-probe*", "gunicorn-probe*", "flask-probe*"], PROBE_UNITS,
+                      probe_with_everything["worker_pid"])
     assert not host.file("/run/probe/waitress.sock").exists
 
 
@@ -74,7 +57,7 @@ def test_a_removed_apps_shared_files_are_gone(host, probe_with_everything):
 
 def test_a_removed_apps_deploy_history_stays(host, probe_with_everything):
     before = probe_with_everything["history"]
-    assert history_of(host)[:len(before)] == before, (
+    assert history_of(host, "probe")[:len(before)] == before, (
         "the removed app's deploy history lost records")
 
 

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from conftest import APP, HTTPS_PORT, NAMES, PROJECT, run_playbook
-from sitelib import assert_handshake_refused
+from sitelib import assert_handshake_refused, assert_units_gone, before_removal, history_of
 from test_rolling import APP_DIR
 
 # The inventory's cluster item (molecule.yml), unchanged, and admin marked absent.
@@ -25,27 +25,16 @@ ADMIN_UNITS = ("gunicorn-admin.service", "gunicorn-admin.socket", "flask-admin-w
                "flask-admin-tick.timer", "flask-admin-tick.service")
 
 
-def history_of(app2):
-    found = app2.run("flask-release history /srv/admin --json")
-    assert found.rc == 0, f"no deploy history of admin: {found.stderr}"
-    return json.loads(found.stdout)
-
-
 @pytest.fixture(scope="module")
 def removed(apps):
     """admin as the converge left it (a worker running, its timer active, a shared file,
     a deploy history), then the site.yml run that marks it absent."""
     app2 = apps[NAMES["app2"]]
-    worker = app2.check_output("systemctl show -p MainPID --value flask-admin-worker.service")
-    assert worker not in ("", "0"), "admin's worker does not run: nothing to remove"
-    assert app2.service("flask-admin-tick.timer").is_running, "admin's timer is not active: nothing to remove"
-    assert app2.file("/etc/flask/admin/extra.cfg").is_file, "admin's shared file is missing: nothing to remove"
-    history = history_of(app2)
-    assert history, "admin has no deploy history: nothing to keep"
+    before = before_removal(app2, "admin")
     app2.check_output("install -d -o admin -g admin /srv/admin/data/instance && echo kept > /srv/admin/data/instance/kept")
     result = run_playbook(os.path.join(PROJECT, "site.yml"), "-e", json.dumps({"flask_apps": APPS}))
     assert result.returncode == 0, result.output[-4000:]
-    return {"worker_pid": int(worker), "history": history}
+    return before
 
 
 def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(removed, site, lb, apps):
@@ -63,14 +52,7 @@ def test_an_app_marked_absent_leaves_the_fleet_and_keeps_its_data(removed, site,
 
 
 def test_a_removed_apps_worker_and_timer_are_stopped_and_gone(removed, apps):
-    app2 = apps[NAMES["app2"]]
-    units = app2.run("systemctl list-unit-files --no-legend 'gunicorn-admin*' 'flask-admin*'").stdout
-    assert units.strip() == "", f"unit files of admin left on {NAMES['app2']}: {units}"
-    for unit in ADMIN_UNITS:
-        state = app2.run(f"systemctl show -p LoadState,ActiveState --value {unit}").stdout.split()
-        assert state == ["not-found", "inactive"], f"{unit} is {state}, not gone"
-    worker = removed["worker_pid"]
-    assert not app2.file(f"/proc/{worker}").exists, f"admin's worker (pid {worker}) still runs"
+    assert_units_gone(apps[NAMES["app2"]], ["gunicorn-admin*", "flask-admin*"], ADMIN_UNITS, removed["worker_pid"])
 
 
 def test_a_removed_apps_shared_files_are_gone(removed, apps):
@@ -79,4 +61,4 @@ def test_a_removed_apps_shared_files_are_gone(removed, apps):
 
 def test_a_removed_apps_deploy_history_stays(removed, apps):
     before = removed["history"]
-    assert history_of(apps[NAMES["app2"]])[:len(before)] == before, "admin's deploy history lost records"
+    assert history_of(apps[NAMES["app2"]], "admin")[:len(before)] == before, "admin's deploy history lost records"

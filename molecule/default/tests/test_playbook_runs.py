@@ -248,28 +248,26 @@ def test_unsupported_release_is_refused_before_any_change(serving, host):
     assert result.changed == 0, f"the refused host was changed:\n{result.output[-3000:]}"
 
 
-def changed_tasks(output):
-    """The names of the tasks that reported a change, in the order they ran."""
+def tasks_reporting(output, results):
+    """The names of the tasks with a host result in ``results`` (a regex), in the order they ran."""
     tasks, task = [], None
     for line in output.splitlines():
         header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \*+$", line)
         if header:
             task = header.group(1)
-        elif line.startswith("changed: [") and task not in tasks:
+        elif re.match(rf"^({results}): \[", line) and task not in tasks:
             tasks.append(task)
     return tasks
+
+
+def changed_tasks(output):
+    """The names of the tasks that reported a change."""
+    return tasks_reporting(output, "changed")
 
 
 def tasks_taken(output):
     """The names of the tasks that ran (ok or changed) rather than being skipped."""
-    tasks, task = [], None
-    for line in output.splitlines():
-        header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \*+$", line)
-        if header:
-            task = header.group(1)
-        elif re.match(r"^(ok|changed): \[", line) and task not in tasks:
-            tasks.append(task)
-    return tasks
+    return tasks_reporting(output, "ok|changed")
 
 
 def diffs(output):

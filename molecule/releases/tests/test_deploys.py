@@ -1,17 +1,15 @@
 """Deploys and rollbacks while a bounded load runs: zero failed requests, the answers
 switch version, and bad releases never take over. The tests run in file order."""
 import json
-import os
 import secrets
 import shlex
 import subprocess
 
 import pytest
 
-from conftest import (APP, APP_SOURCE, DEPLOY, INSTANCE, PROJECT, deploy, deploy_history, release_state, rollback,
+from conftest import (APP, APP_SOURCE, DEPLOY, INSTANCE, deploy, deploy_history, release_state, rollback,
                       run_playbook, site_get)
-
-SERVER_SCRIPT = os.path.join(PROJECT, "molecule", "shared", "git_http_server.py")
+from sitelib import start_auth_server
 
 
 def test_unchanged_code_deploys_nothing_and_adds_no_record(host):
@@ -191,13 +189,7 @@ def test_git_credentials_reach_no_file_and_no_command_line(host, make_release, t
     subprocess.run(["git", "clone", "-q", "--bare", source, str(served / "relapp.git")], check=True)
     subprocess.run(["git", "-C", str(served / "relapp.git"), "update-server-info"], check=True)
     token = "tok@" + secrets.token_hex(12)
-    (tmp_path / "password").write_text(token)
-    for local, remote in ((served, "/opt/gitserved"), (tmp_path / "password", "/root/git-password"),
-                          (SERVER_SCRIPT, "/opt/git_http_server.py")):
-        subprocess.run(["podman", "cp", str(local), f"{INSTANCE}:{remote}"], check=True)
-    host.check_output("chmod 0600 /root/git-password; rm -f /root/git-requests.log")
-    host.check_output("systemd-run --unit=test-git-server -p RuntimeMaxSec=600 python3 /opt/git_http_server.py "
-                      "/opt/gitserved 18765 deploy /root/git-password /root/git-requests.log")
+    start_auth_server(host, INSTANCE, served, token, 18765, "git", 600)
     try:
         result = run_playbook(DEPLOY, "-e", "flask_app_source=git",
                               "-e", f"flask_app_git_repo=http://deploy:{token}@127.0.0.1:18765/relapp.git")

@@ -123,23 +123,31 @@ def test_the_plan_changes_nothing(host, plan):
         assert listening(host, port), f"the plan stopped the server on {port}"
 
 
-def test_the_plan_names_the_unit_server(plan):
-    text = " ".join(plan.output.split())
-    assert "port 5000: /home/ana/venv/bin/python app.py, as ana in /home/ana/shop" in text, plan.output
-    assert "the Flask development server (app.run), debug ON, listening on 0.0.0.0:5000 (reachable from other hosts)" in text
-    assert "kept running by: the systemd unit shop-dev.service" in text
-    assert "app: app:app; requirements: requirements.txt" in text
-    assert "environment carried (names only): DATABASE_URL, SECRET_KEY" in text
-    assert ('"host_dir": "/home/ana/shop", "module": "app:app", "name": "shop", "server_names": ["molecule-security"], '
-            '"source": "host_dir"') in text
+# What the plan must say of each development server, in its words (white space folded).
+PLAN_SAYS = {
+    "unit": [
+        "port 5000: /home/ana/venv/bin/python app.py, as ana in /home/ana/shop",
+        "the Flask development server (app.run), debug ON, listening on 0.0.0.0:5000 (reachable from other hosts)",
+        "kept running by: the systemd unit shop-dev.service",
+        "app: app:app; requirements: requirements.txt",
+        "environment carried (names only): DATABASE_URL, SECRET_KEY",
+        '"host_dir": "/home/ana/shop", "module": "app:app", "name": "shop", "server_names": ["molecule-security"], '
+        '"source": "host_dir"',
+    ],
+    "nohup": [
+        "port 5001: /home/ana/venv/bin/python -m flask --app blog run --debug",
+        "the Flask development server (flask run), debug ON",
+        "kept running by: an @reboot line in /var/spool/cron/crontabs/ana, nohup",
+        '"module": "blog:create_app()", "name": "blog"',
+    ],
+}
 
 
-def test_the_plan_names_the_nohup_server_and_its_reboot_line(plan):
+@pytest.mark.parametrize("server", sorted(PLAN_SAYS))
+def test_the_plan_names_each_server_how_it_is_kept_and_its_item(plan, server):
     text = " ".join(plan.output.split())
-    assert "port 5001: /home/ana/venv/bin/python -m flask --app blog run --debug" in text, plan.output
-    assert "the Flask development server (flask run), debug ON" in text
-    assert "kept running by: an @reboot line in /var/spool/cron/crontabs/ana, nohup" in text
-    assert '"module": "blog:create_app()", "name": "blog"' in text
+    missing = [said for said in PLAN_SAYS[server] if said not in text]
+    assert not missing, f"the plan does not say {missing}:\n{plan.output[-3000:]}"
 
 
 def test_the_plan_refuses_roots_server_with_two_apps(plan):

@@ -7,15 +7,14 @@ import os
 import secrets
 import shlex
 import stat
-import subprocess
 import threading
 import zipfile
 
 import pytest
 from conftest import APP, PROJECT, run_playbook
+from sitelib import start_auth_server
 
 DEPLOY = os.path.join(PROJECT, "playbooks", "deploy.yml")
-SERVER_SCRIPT = os.path.join(PROJECT, "molecule", "shared", "git_http_server.py")
 INSTANCE = "molecule-security"
 WHEEL = "boundarycred-1.0-py3-none-any.whl"
 
@@ -54,13 +53,7 @@ def credential_deploy(host, tmp_path_factory):
     served.mkdir()
     make_wheel(served / WHEEL)
     token = "pip" + secrets.token_hex(12)
-    (work / "password").write_text(token)
-    for local, remote in ((served, "/opt/pipserved"), (work / "password", "/root/pip-password"),
-                          (SERVER_SCRIPT, "/opt/git_http_server.py")):
-        subprocess.run(["podman", "cp", str(local), f"{INSTANCE}:{remote}"], check=True)
-    host.check_output("chmod 0600 /root/pip-password; rm -f /root/pip-requests.log")
-    host.check_output("systemd-run --unit=test-pip-server -p RuntimeMaxSec=900 python3 /opt/git_http_server.py "
-                      "/opt/pipserved 18766 deploy /root/pip-password /root/pip-requests.log")
+    start_auth_server(host, INSTANCE, served, token, 18766, "pip", 900)
     tmpdir = work / "controller-tmp"
     tmpdir.mkdir()
     watch = TmpWatch(str(tmpdir))
