@@ -48,8 +48,8 @@ def test_debug_environment_is_refused_by_name_before_any_change(host, extra_vars
 
 def test_first_release_got_the_virtualenv_built_while_apt_ran(host):
     """The first converge found the system packages missing: the background apt run built
-    the first release's virtualenv from the same requirements meanwhile (the role's
-    files/packages.py) and the build moved it in, with no path of the seed's place left
+    the first release's virtualenv from the same requirements meanwhile (the
+    flask_packages module) and the build moved it in, with no path of the seed's place left
     in it; the seed's place is gone and pip runs from the release's own path."""
     release = f"/srv/{APP}/releases/{release_state(host)['current']}"
     assert host.file(f"{release}/venv-from").content_string.strip() == "seed", "the first venv was built again"
