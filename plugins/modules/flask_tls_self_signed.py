@@ -421,6 +421,8 @@ def plan_dir(module, plan, path, mode):
     plan.reason(missing_reason(path, mode))
     plan.diff(path, describe(found, "directory", stat.S_IMODE(found.st_mode) if found else 0), wanted("directory", mode))
     if found is None:
+        # Its parents (/etc/ssl/flask on a first run) as root's, 0755.
+        plan.steps.append(lambda: os.makedirs(os.path.dirname(path), 0o755, exist_ok=True))
         plan.steps.append(lambda: os.mkdir(path, mode))
     plan.steps.append(lambda: set_meta(path, mode, True))
 

@@ -31,7 +31,7 @@ def spec(root, site="shop", domains=("shop.test", "www.shop.test"), **extra):
 
 @pytest.fixture
 def root(tmp_path):
-    (tmp_path / "ssl").mkdir()
+    """A host's /etc, where /etc/ssl/flask does not exist yet."""
     return tmp_path
 
 
@@ -65,7 +65,7 @@ def test_first_run_makes_ca_key_and_certificate(root):
         key = serialization.load_pem_private_key(handle.read(), password=None)
     assert key.curve.name == "secp256r1"
     assert [mode(root / p) for p in ("ca", "ca/ca.key", "ca/ca.crt", "ssl/shop", "ssl/shop/privkey.pem",
-                                     "ssl/shop/fullchain.pem")] == [0o700, 0o600, 0o644, 0o755, 0o600, 0o644]
+                                     "ssl/shop/fullchain.pem", "ssl")] == [0o700, 0o600, 0o644, 0o755, 0o600, 0o644, 0o755]
     assert result["checksum"] == hashlib.sha1((root / "ssl/shop/fullchain.pem").read_bytes()).hexdigest()
     assert result["ca_checksum"] == hashlib.sha1((root / "ca/ca.crt").read_bytes()).hexdigest()
     assert "%s/ssl/shop/privkey.pem is missing or not root:root mode 0600" % root in result["reasons"]
@@ -195,6 +195,7 @@ def test_a_link_in_place_of_the_key_is_replaced_not_followed(root, tmp_path_fact
 
 
 def test_a_link_in_place_of_a_directory_fails(root, tmp_path_factory):
+    (root / "ssl").mkdir()
     (root / "ssl/shop").symlink_to(tmp_path_factory.mktemp("elsewhere"))
     result = run_module(module, spec(root))
     assert result["failed"] and "must be a directory" in result["msg"]
