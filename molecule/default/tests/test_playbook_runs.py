@@ -185,12 +185,11 @@ def test_edited_environment_file_and_key_list_are_put_back(site, host):
 
 
 def test_certificate_due_or_damaged_is_made_again(site, host):
-    """tls reads the CA, the key and the certificate in one probe. A certificate due for
-    renewal, or one that cannot be read, must send the run down the slow path: the site
-    then presents a new certificate that verifies against the same CA, and the next run
-    with the defaults changes nothing. The converge made the CA in one call
-    (files/make.py); the repairs go through the community.crypto modules, which must take
-    that CA and its key as their own instead of making a new CA the clients do not trust."""
+    """tls's module reads the CA, the key and the certificate. A certificate due for
+    renewal, or one that cannot be read, is signed again: the site then presents a new
+    certificate that verifies against the same CA, and the next run with the defaults
+    changes nothing. The repair must keep the CA and its key the converge made instead of
+    making a new CA the clients do not trust."""
     cert = f"/etc/ssl/flask/{APP}/fullchain.pem"
     ca_files = ["/etc/ssl/flask-ca/ca.crt", "/etc/ssl/flask-ca/ca.key"]
     ca_sums = [host.file(path).sha256sum for path in ca_files]
