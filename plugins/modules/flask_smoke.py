@@ -30,19 +30,10 @@ options:
     type: str
     choices: [gunicorn, waitress]
     default: gunicorn
-  path:
-    description: The health URL's path.
-    type: str
-    default: /
   host:
     description: The Host header of the request.
     type: str
     default: localhost
-  status:
-    description: Status codes that count as healthy.
-    type: list
-    elements: int
-    default: [200]
   timeout:
     description: Seconds the release has to listen and answer.
     type: int
@@ -60,6 +51,7 @@ options:
 extends_documentation_fragment:
   - flaskops.production.app_unit
   - flaskops.production.release_app
+  - flaskops.production.health_request
 author: flaskops maintainers (@flaskops)
 """
 
