@@ -16,6 +16,8 @@ import stat
 import subprocess
 import uuid
 
+from ansible.module_utils.basic import AnsibleModule
+
 # The options of every module that runs the app's code in a unit (doc fragment app_unit).
 UNIT_OPTIONS = {
     "user": {"type": "str", "required": True},
@@ -35,6 +37,16 @@ FLOOR = ["NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "Priv
 UNSAFE_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_IWGRP | stat.S_IWOTH
 # scheme://user:secret@host: everything between the scheme and the last @ before the host.
 CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/]*@")
+
+
+def unit_module(*option_sets):
+    """The AnsibleModule of a module that runs the app's code in a unit: UNIT_OPTIONS and
+    then each of option_sets (dicts of argument_spec entries). Check mode is supported: each
+    caller answers it itself, before it starts a unit."""
+    spec = dict(UNIT_OPTIONS)
+    for options in option_sets:
+        spec.update(options)
+    return AnsibleModule(argument_spec=spec, supports_check_mode=True)
 
 
 def redact(text):

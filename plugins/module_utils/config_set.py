@@ -32,22 +32,23 @@ class ConfigError(Exception):
     """A path this set cannot put in place; the message names it."""
 
 
+def _account_id(lookup, field, item, key, dry_run):
+    """The number (the entry's field) of the account item[key] names, found by lookup
+    (pwd.getpwnam or grp.getgrnam); a missing name is an error naming it, except in a dry run (-1 then)."""
+    try:
+        entry = lookup(item[key])
+    except KeyError:
+        if not dry_run:
+            raise ConfigError("%s: the %s %s does not exist" % (item["path"], key, item[key]))
+        return -1
+    return getattr(entry, field)
+
+
 def ids(item, dry_run=False):
     """The item's owner and group as numbers; a missing name is an error naming it, except
     in a dry run, where an earlier task would have made it (-1 then, which differs)."""
-    try:
-        uid = pwd.getpwnam(item["owner"]).pw_uid
-    except KeyError:
-        if not dry_run:
-            raise ConfigError("%s: the owner %s does not exist" % (item["path"], item["owner"]))
-        uid = -1
-    try:
-        gid = grp.getgrnam(item["group"]).gr_gid
-    except KeyError:
-        if not dry_run:
-            raise ConfigError("%s: the group %s does not exist" % (item["path"], item["group"]))
-        gid = -1
-    return uid, gid
+    return (_account_id(pwd.getpwnam, "pw_uid", item, "owner", dry_run),
+            _account_id(grp.getgrnam, "gr_gid", item, "group", dry_run))
 
 
 def look(path):

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import inspect
 import os
 import tempfile
 
@@ -37,3 +38,19 @@ def install(path, content, dry_run):
             os.unlink(temp)
             raise
     return True, have, content
+
+
+def install_for(module, source, result):
+    """Install the operator's command at the module's O(command) (none where it is empty) from
+    the code of `source`, a module_utils module, writing nothing in check mode. Sets
+    result["command_installed"], and result["changed"] where it was (or would be) installed;
+    returns the diff of the command's file, or None where it is left alone."""
+    path = module.params["command"]
+    installed, diff = False, None
+    if path:
+        installed, before, after = install(path, inspect.getsource(source), module.check_mode)
+        if installed:
+            diff = dict(before=before, after=after, before_header=path, after_header=path)
+    result["command_installed"] = installed
+    result["changed"] = result["changed"] or installed
+    return diff

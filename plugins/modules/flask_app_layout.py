@@ -54,15 +54,15 @@ options:
     elements: dict
     default: []
     suboptions:
-      path:
+      path: &path
         description: The absolute path.
         type: path
         required: true
-      owner:
+      owner: &owner
         description: The owner's name.
         type: str
         default: root
-      group:
+      group: &group
         description: The group's name.
         type: str
         default: root
@@ -76,10 +76,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      path:
-        description: The absolute path.
-        type: path
-        required: true
+      path: *path
       content:
         description: The file's content (or O(files[].sha1) alone, which the action plugin sends first).
         type: str
@@ -90,19 +87,13 @@ options:
             returns the path in RV(need_content); the action plugin of the same name then
             calls it again with the content.
         type: str
-      owner:
-        description: The owner's name.
-        type: str
-        default: root
-      group:
-        description: The group's name.
-        type: str
-        default: root
-      mode:
+      owner: *owner
+      group: *group
+      mode: &file_mode
         description: The mode, as an octal string.
         type: str
         default: "0644"
-      diff:
+      diff: &diff
         description:
           - Whether the diff shows this file's content. Set V(false) for a file that holds
             secrets; its diff then says only that the content changed, and the content is
@@ -115,10 +106,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      path:
-        description: The absolute path.
-        type: path
-        required: true
+      path: *path
       content:
         description: The file's content (or O(compare[].sha1) alone).
         type: str
@@ -127,25 +115,10 @@ options:
           - The SHA-1 of the file's content in UTF-8, given instead of O(compare[].content);
             a host file with another content is in RV(differs).
         type: str
-      owner:
-        description: The owner's name.
-        type: str
-        default: root
-      group:
-        description: The group's name.
-        type: str
-        default: root
-      mode:
-        description: The mode, as an octal string.
-        type: str
-        default: "0644"
-      diff:
-        description:
-          - Whether the diff shows this file's content. Set V(false) for a file that holds
-            secrets; its diff then says only that the content changed, and the content is
-            kept out of every output of the module.
-        type: bool
-        default: true
+      owner: *owner
+      group: *group
+      mode: *file_mode
+      diff: *diff
   packages:
     description: Debian packages to look up with dpkg; those not installed are in RV(packages_missing).
     type: list

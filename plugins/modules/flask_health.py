@@ -37,15 +37,6 @@ options:
     description: The C(Host) header, and the TLS server name with O(via=https).
     type: str
     default: localhost
-  path:
-    description: The health URL's path.
-    type: str
-    default: /
-  status:
-    description: Status codes that count as healthy.
-    type: list
-    elements: int
-    default: [200]
   tries:
     description: Attempts, one second apart, before the site counts as unhealthy.
     type: int
@@ -54,6 +45,8 @@ options:
     description: Seconds each attempt may take.
     type: int
     default: 15
+extends_documentation_fragment:
+  - flaskops.production.health_request
 attributes:
   check_mode:
     description: Asks nothing and reports RV(ok) as null.

@@ -70,19 +70,15 @@ stderr_lines:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import RELEASE_APP_OPTIONS, UNIT_OPTIONS, redact, run_unit
+from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import RELEASE_APP_OPTIONS, redact, run_unit, unit_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(UNIT_OPTIONS, **RELEASE_APP_OPTIONS, **{
-            "tool": {"type": "path", "required": True},
-            "public_keys": {"type": "path"},
-            "timeout": {"type": "int", "default": 120},
-        }),
-        supports_check_mode=True,
-    )
+    module = unit_module(RELEASE_APP_OPTIONS, {
+        "tool": {"type": "path", "required": True},
+        "public_keys": {"type": "path"},
+        "timeout": {"type": "int", "default": 120},
+    })
     params = module.params
     release = params["release"]
     if module.check_mode:

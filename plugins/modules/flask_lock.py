@@ -112,7 +112,6 @@ command_installed:
   type: bool
 """
 
-import inspect
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils import deploy_lock, operator_command
@@ -143,13 +142,9 @@ def main():
                 result.update(deploy_lock.peek(directory, name, params["holder"]))
             else:
                 result.update(deploy_lock.acquire(directory, name, params["holder"], params["wait"]))
-            installed = False
-            if params["command"]:
-                installed, before, after = operator_command.install(params["command"], inspect.getsource(deploy_lock), dry_run)
-                if installed and module._diff:
-                    result["diff"] = dict(before=before, after=after, before_header=params["command"],
-                                          after_header=params["command"])
-            result.update(command_installed=installed, changed=installed)
+            diff = operator_command.install_for(module, deploy_lock, result)
+            if diff and module._diff:
+                result["diff"] = diff
         elif params["state"] == "released":
             result.update(deploy_lock.release(directory, name, params["run_id"], dry_run))
         elif params["state"] == "query":

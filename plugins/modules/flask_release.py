@@ -250,7 +250,6 @@ kept:
   elements: str
 """
 
-import inspect
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -261,18 +260,6 @@ from ansible_collections.flaskops.production.plugins.module_utils import health_
 def link_text(release):
     """The `current` link's target as a diff shows it."""
     return "releases/%s\n" % release if release else ""
-
-
-def install_command(module, result, diffs):
-    """Install the operator's command when it is missing or differs (not in check mode)."""
-    path = module.params["command"]
-    installed = False
-    if path:
-        installed, before, after = operator_command.install(path, inspect.getsource(release_tool), module.check_mode)
-        if installed:
-            diffs.append(dict(before=before, after=after, before_header=path, after_header=path))
-    result["command_installed"] = installed
-    result["changed"] = result["changed"] or installed
 
 
 def health_params(module):
@@ -380,7 +367,9 @@ def main():
         else:
             make_recorded(module, result)
         if state in ("status", "active"):
-            install_command(module, result, diffs)
+            diff = operator_command.install_for(module, release_tool, result)
+            if diff:
+                diffs.append(diff)
     except (IOError, OSError) as exc:
         module.fail_json(msg="the releases of %s (%s): %s" % (params["root"], state, exc))
     if diffs and module._diff:

@@ -30,19 +30,10 @@ options:
     type: str
     choices: [gunicorn, waitress]
     default: gunicorn
-  path:
-    description: The health URL's path.
-    type: str
-    default: /
   host:
     description: The Host header of the request.
     type: str
     default: localhost
-  status:
-    description: Status codes that count as healthy.
-    type: list
-    elements: int
-    default: [200]
   timeout:
     description: Seconds the release has to listen and answer.
     type: int
@@ -60,6 +51,7 @@ options:
 extends_documentation_fragment:
   - flaskops.production.app_unit
   - flaskops.production.release_app
+  - flaskops.production.health_request
 author: flaskops maintainers (@flaskops)
 """
 
@@ -107,9 +99,8 @@ import subprocess
 import tempfile
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import (
-    RELEASE_APP_OPTIONS, UNIT_OPTIONS, redact, unit_argv, unit_name)
+    RELEASE_APP_OPTIONS, redact, unit_argv, unit_module, unit_name)
 from ansible_collections.flaskops.production.plugins.module_utils.release_tool import UnixHTTPConnection
 
 
@@ -223,19 +214,16 @@ def smoke(params):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(UNIT_OPTIONS, **RELEASE_APP_OPTIONS, **{
-            "server": {"type": "str", "choices": ["gunicorn", "waitress"], "default": "gunicorn"},
-            "path": {"type": "str", "default": "/"},
-            "host": {"type": "str", "default": "localhost"},
-            "status": {"type": "list", "elements": "int", "default": [200]},
-            "timeout": {"type": "int", "default": 30},
-            "static_dir": {"type": "str", "default": ""},
-            "mark": {"type": "str"},
-            "checked": {"type": "str"},
-        }),
-        supports_check_mode=True,
-    )
+    module = unit_module(RELEASE_APP_OPTIONS, {
+        "server": {"type": "str", "choices": ["gunicorn", "waitress"], "default": "gunicorn"},
+        "path": {"type": "str", "default": "/"},
+        "host": {"type": "str", "default": "localhost"},
+        "status": {"type": "list", "elements": "int", "default": [200]},
+        "timeout": {"type": "int", "default": 30},
+        "static_dir": {"type": "str", "default": ""},
+        "mark": {"type": "str"},
+        "checked": {"type": "str"},
+    })
     params = module.params
     static = bool(params["static_dir"]) and os.path.isdir(os.path.join(params["release"], "app", params["static_dir"]))
     if module.check_mode:

@@ -113,9 +113,8 @@ import shutil
 import subprocess
 import sys
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import (
-    UNIT_OPTIONS, hand_back, hand_over, redact, run_unit)
+    hand_back, hand_over, redact, run_unit, unit_module)
 
 VENV_INPUTS = "venv-inputs"
 VENV_FROM = "venv-from"
@@ -273,19 +272,16 @@ def pip_install(module, venv, requirements):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(UNIT_OPTIONS, **{
-            "release": {"type": "path", "required": True},
-            "root": {"type": "path", "required": True},
-            "inputs": {"type": "list", "elements": "str", "default": []},
-            "requirements": {"type": "str", "default": ""},
-            "packages": {"type": "list", "elements": "str", "default": []},
-            "reuse": {"type": "bool", "default": True},
-            "seed": {"type": "path"},
-            "timeout": {"type": "int", "default": 900},
-        }),
-        supports_check_mode=True,
-    )
+    module = unit_module({
+        "release": {"type": "path", "required": True},
+        "root": {"type": "path", "required": True},
+        "inputs": {"type": "list", "elements": "str", "default": []},
+        "requirements": {"type": "str", "default": ""},
+        "packages": {"type": "list", "elements": "str", "default": []},
+        "reuse": {"type": "bool", "default": True},
+        "seed": {"type": "path"},
+        "timeout": {"type": "int", "default": 900},
+    })
     params = module.params
     release = params["release"]
     code = os.path.join(release, "app")
