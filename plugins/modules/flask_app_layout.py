@@ -75,7 +75,7 @@ options:
     type: list
     elements: dict
     default: []
-    suboptions:
+    suboptions: &file_suboptions
       path: *path
       content:
         description: The file's content (or O(files[].sha1) alone, which the action plugin sends first).
@@ -89,11 +89,11 @@ options:
         type: str
       owner: *owner
       group: *group
-      mode: &file_mode
+      mode:
         description: The mode, as an octal string.
         type: str
         default: "0644"
-      diff: &diff
+      diff:
         description:
           - Whether the diff shows this file's content. Set V(false) for a file that holds
             secrets; its diff then says only that the content changed, and the content is
@@ -101,24 +101,13 @@ options:
         type: bool
         default: true
   compare:
-    description: Files compared with the host as O(files) are, never written; those that differ are in RV(differs).
+    description:
+      - Files compared with the host as O(files) are, never written; those that differ are
+        in RV(differs). Each item takes the options of an item of O(files).
     type: list
     elements: dict
     default: []
-    suboptions:
-      path: *path
-      content:
-        description: The file's content (or O(compare[].sha1) alone).
-        type: str
-      sha1:
-        description:
-          - The SHA-1 of the file's content in UTF-8, given instead of O(compare[].content);
-            a host file with another content is in RV(differs).
-        type: str
-      owner: *owner
-      group: *group
-      mode: *file_mode
-      diff: *diff
+    suboptions: *file_suboptions
   packages:
     description: Debian packages to look up with dpkg; those not installed are in RV(packages_missing).
     type: list

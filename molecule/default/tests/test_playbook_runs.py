@@ -134,58 +134,6 @@ def role_file_sha256(*paths):
     return digest.hexdigest()
 
 
-def test_drift_is_repaired_by_the_next_run(site, host):
-    """A converged run reads the host first (one flask_config call per role for files and
-    units; the release tools compare themselves with the role's copy) and skips what is in place;
-    what drifted since must still be put back: a mode, a shell, the key's permissions, a
-    unit's mode, a line added to the site, a stopped nginx, edited release tools. (This
-    run also drops the secret the test above added, so gunicorn may restart here.)"""
-    key = f"/etc/ssl/flask/{APP}/privkey.pem"
-    unit = f"/etc/systemd/system/gunicorn-{APP}.service"
-    site_conf = f"/etc/nginx/conf.d/{APP}.conf"
-    tools = {"/usr/local/sbin/flask-lock": ["../plugins/module_utils/deploy_lock.py"],
-             "/usr/local/sbin/flask-release": ["../plugins/module_utils/release_tool.py"],
-             # The collection's secret key checks, then the tool.
-             "/usr/local/lib/flask-app-tool.py": ["../plugins/module_utils/secret_keys.py", "flask_app/files/flask_app_tool.py"]}
-    host.check_output(f"chmod 0777 /srv/{APP}/data && chmod 0644 {key} && usermod -s /bin/bash {APP}")
-    host.check_output(f"chmod 0600 {unit} && echo '# drift' >> {site_conf} && chmod 0700 /etc/systemd/system/nginx.service.d")
-    host.check_output(" && ".join(f"echo '# drift' >> {path}" for path in tools) + " && chmod 0644 /usr/local/sbin/flask-lock")
-    result = run_play()
-    assert result.returncode == 0, result.output[-3000:]
-    # One task per module that owns a drifted path: flask_app_layout (data dir, shell, app
-    # tool), tls's key, gunicorn's and nginx's flask_config, flask_lock's and flask_release's tools.
-    assert result.changed >= 6, f"the drift was not repaired:\n{result.output[-3000:]}"
-    assert host.file(f"/srv/{APP}/data").mode == 0o750
-    assert host.file(key).mode == 0o600 and host.file(key).user == "root"
-    assert host.user(APP).shell == "/usr/sbin/nologin"
-    assert host.file(unit).mode == 0o644
-    assert "# drift" not in host.file(site_conf).content_string
-    assert host.file("/etc/systemd/system/nginx.service.d").mode == 0o755
-    for path, sources in tools.items():
-        assert host.file(path).sha256sum == role_file_sha256(*sources), f"{path} was not put back"
-    assert host.file("/usr/local/sbin/flask-lock").mode == 0o755
-    assert site.https("/").body == "Hello, World!"
-    again = run_play()
-    assert again.returncode == 0 and again.changed == 0, f"the repair did not converge:\n{again.output[-3000:]}"
-
-
-def test_edited_environment_file_and_key_list_are_put_back(site, host):
-    """The app's layout probe compares the live environment file and the list of public
-    secret keys with what the role writes: a line added to either, or the env file made
-    world-readable, is undone by the next run."""
-    env = f"/etc/flask/{APP}.env"
-    keys = "/usr/local/lib/flask-app-public-keys.txt"
-    before = host.file(env).content_string
-    host.check_output(f"echo 'DRIFT=1' >> {env} && chmod 0644 {env} && echo drift >> {keys}")
-    result = run_play()
-    assert result.returncode == 0, result.output[-3000:]
-    assert result.changed >= 2, f"the drift was not repaired:\n{result.output[-3000:]}"
-    assert host.file(env).content_string == before, "the edited environment file was not put back"
-    assert host.file(env).mode == 0o640 and host.file(env).user == "root" and host.file(env).group == APP
-    assert host.file(keys).sha256sum == role_file_sha256("flask_app/files/public-keys.txt")
-    assert site.https("/").body == "Hello, World!"
-
-
 def test_certificate_due_or_damaged_is_made_again(site, host):
     """tls's module reads the CA, the key and the certificate. A certificate due for
     renewal, or one that cannot be read, is signed again: the site then presents a new
@@ -212,18 +160,6 @@ def test_certificate_due_or_damaged_is_made_again(site, host):
     assert [host.file(path).sha256sum for path in ca_files] == ca_sums, "a repair made the CA again"
     again = run_play()
     assert again.returncode == 0 and again.changed == 0, f"the new certificate is not stable:\n{again.output[-3000:]}"
-
-
-def test_a_stopped_nginx_is_started_again(site, host):
-    """nginx's probe reads the unit's state too: a converged run must not skip its start."""
-    host.check_output("systemctl stop nginx")
-    result = run_play()
-    assert result.returncode == 0, result.output[-3000:]
-    assert host.service("nginx").is_running
-    assert site.https("/").status == 200
-    again = run_play()
-    assert again.returncode == 0 and again.changed == 0, f"the repair is not stable:\n{again.output[-3000:]}"
-    assert site.https("/").body == "Hello, World!"
 
 
 @pytest.mark.any_release
@@ -287,11 +223,14 @@ def diffs(output):
 
 UNIT = f"/etc/systemd/system/gunicorn-{APP}.service"
 SITE_CONF = f"/etc/nginx/conf.d/{APP}.conf"
-# The drift of issue 29's proof beyond the proxy's and server's files: the env file's mode,
-# a file every app shares, the certificate key's mode.
 ENV = f"/etc/flask/{APP}.env"
 KEYS = "/usr/local/lib/flask-app-public-keys.txt"
 KEY = f"/etc/ssl/flask/{APP}/privkey.pem"
+NGINX_DROPIN = "/etc/systemd/system/nginx.service.d"
+# The operator tools each role installs, and the sources they are made from, in order.
+TOOLS = {"/usr/local/sbin/flask-lock": ["../plugins/module_utils/deploy_lock.py"],
+         "/usr/local/sbin/flask-release": ["../plugins/module_utils/release_tool.py"],
+         "/usr/local/lib/flask-app-tool.py": ["../plugins/module_utils/secret_keys.py", "flask_app/files/flask_app_tool.py"]}
 
 
 def assert_preview_is_the_run(host, drift, paths):
@@ -322,17 +261,49 @@ def assert_preview_is_the_run(host, drift, paths):
 SECRET = "probe-test-key-not-a-real-secret-0f6d2c8e"
 
 
-@pytest.mark.any_release
-def test_check_diff_previews_what_the_next_run_changes_everywhere(host):
-    """Issue 29's proof: a unit, the site file, the env file's mode, a shared file and the
-    key's mode drift; the preview must be the run for all of them, and the env file's diff
-    shows no value."""
+def test_check_diff_previews_what_the_next_run_changes_everywhere(site, host):
+    """Issue 29's proof, and the repair of a converged host: each module reads the host
+    first and skips what is in place, so whatever drifted since must be put back. A unit
+    (content and mode), the site file, nginx's sandbox drop-in, a stopped nginx, the env
+    file (a line and its mode), the shared list of public keys, the certificate key's
+    mode, the data dir's mode, the app user's shell and the operator tools (content and
+    mode) drift at once; --check --diff must name exactly what the real run then changes,
+    with the same diffs and no secret value, and the run must put every one back."""
+    # The test before this one may have left another secret in the env file: this run puts the
+    # inventory's back, and every other line as it was.
+    env_before = [line for line in host.file(ENV).content_string.splitlines() if not line.startswith("SECRET_KEY=")]
+
     def drift():
-        host.check_output(f"echo '# drift' >> {UNIT} && echo '# drift' >> {SITE_CONF} && chmod 0644 {ENV}"
-                          f" && echo drift >> {KEYS} && chmod 0644 {KEY}")
+        host.check_output(
+            f"echo '# drift' >> {UNIT} && chmod 0600 {UNIT} && echo '# drift' >> {SITE_CONF}"
+            f" && chmod 0700 {NGINX_DROPIN} && echo 'DRIFT=1' >> {ENV} && chmod 0644 {ENV}"
+            f" && echo drift >> {KEYS} && chmod 0644 {KEY} && chmod 0777 /srv/{APP}/data && usermod -s /bin/bash {APP}"
+            f" && " + " && ".join(f"echo '# drift' >> {path}" for path in TOOLS)
+            + " && chmod 0644 /usr/local/sbin/flask-lock && systemctl stop nginx")
 
     try:
         preview, real = assert_preview_is_the_run(host, drift, [UNIT, SITE_CONF, ENV, KEYS, KEY])
-        assert SECRET not in preview.output + real.output, "a diff of the env file shows the secret"
-    finally:
+    except BaseException:
         run_play()  # the next tests start from a converged host, whatever failed here
+        raise
+    assert SECRET not in preview.output + real.output, "a diff of the env file shows the secret"
+    # One changed task per module that owns a drifted path at the least: gunicorn's and
+    # nginx's flask_config, flask_app_layout (data dir, shell, app tool, key list), the
+    # live env file, tls's key, flask_lock's and flask_release's tools.
+    assert len(changed_tasks(real.output)) >= 7, f"the drift was not repaired:\n{real.output[-3000:]}"
+    assert host.file(UNIT).mode == 0o644 and "# drift" not in host.file(UNIT).content_string
+    assert "# drift" not in host.file(SITE_CONF).content_string
+    assert host.file(NGINX_DROPIN).mode == 0o755
+    assert host.service("nginx").is_running
+    env_after = host.file(ENV).content_string.splitlines()
+    assert [line for line in env_after if not line.startswith("SECRET_KEY=")] == env_before and \
+        f'SECRET_KEY="{SECRET}"' in env_after, "the edited environment file was not put back"
+    assert host.file(ENV).mode == 0o640 and host.file(ENV).user == "root" and host.file(ENV).group == APP
+    assert host.file(KEYS).sha256sum == role_file_sha256("flask_app/files/public-keys.txt")
+    assert host.file(KEY).mode == 0o600 and host.file(KEY).user == "root"
+    assert host.file(f"/srv/{APP}/data").mode == 0o750
+    assert host.user(APP).shell == "/usr/sbin/nologin"
+    for path, sources in TOOLS.items():
+        assert host.file(path).sha256sum == role_file_sha256(*sources), f"{path} was not put back"
+    assert host.file("/usr/local/sbin/flask-lock").mode == 0o755
+    assert site.https("/").body == "Hello, World!"
