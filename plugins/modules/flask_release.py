@@ -27,6 +27,11 @@ description:
     O(health) is given, it asks the site for its health URL itself and fails when the site
     does not answer as it should. A release that is not complete (no C(release.json)) is
     refused.
+  - With O(state=active) and O(restart=true), the module goes on by itself where something is
+    to restart: it restarts O(unit), asks the site (O(health)), and only then restarts
+    RV(restart_processes). Then it records the deploy (O(record)) and prunes (O(keep)). If
+    the restart or the health check fails it stops there and fails with RV(switched) and
+    RV(live_before), so that the play can switch back; nothing is recorded or pruned.
   - With O(state=status) and O(state=active), the operator's command O(command) is
     installed (root's, 0755) when it is missing or differs, from the same code.
   - O(state=recorded) appends one record to the deploy history (URL credentials cut from
@@ -76,8 +81,24 @@ options:
         (C(address) required).
     type: dict
   keep:
-    description: With O(state=pruned), how many releases to keep (1 or more; the live one is always kept).
+    description:
+      - With O(state=pruned), how many releases to keep (1 or more; the live one is always kept).
+      - With O(state=active), the same prune once the release is live and healthy; none when not given.
     type: int
+  restart:
+    description:
+      - With O(state=active), restart O(unit), check O(health) and restart RV(restart_processes)
+        in this call where they are to restart; see the description.
+      - V(false) leaves the restarts to the play (RV(restart), RV(restart_processes)).
+    type: bool
+    default: false
+  record:
+    description:
+      - With O(state=active), the deploy history's record of the success, appended once the
+        release is live and healthy as O(state=recorded) appends it (C(went_live) is whether
+        this call switched or restarted).
+      - The keys C(action), C(source), C(who), as the options of the same names.
+    type: dict
   action:
     description: With O(state=recorded), what the record is about.
     type: str
@@ -124,6 +145,23 @@ attributes:
 """
 
 EXAMPLES = r"""
+- name: Make release 0123456789ab live, restart onto it, check, record and prune, in one call
+  flaskops.production.flask_release:
+    root: /srv/shop
+    state: active
+    release: 0123456789ab
+    unit: gunicorn-shop.service
+    processes: [flask-shop-worker.service]
+    health:
+      address: 127.0.0.1:443
+      host: shop.example.org
+      path: /health
+    restart: true
+    record:
+      action: deploy
+      who: ana@laptop
+    keep: 5
+
 - name: Make release 0123456789ab live; ask the site when nothing is to restart
   flaskops.production.flask_release:
     root: /srv/shop
@@ -227,25 +265,31 @@ restart_processes:
 health:
   description:
     - The site's answer (C(ok), C(status), C(error), C(attempts)) when the module asked it;
-      null when it did not (something is to restart, no O(health), or check mode).
+      null when it did not (no O(health), check mode, or something is to restart and
+      O(restart=false)).
   returned: when state is active
   type: dict
+restarted:
+  description: The units this call restarted (with O(restart=true); in check mode, would restart).
+  returned: when state is active
+  type: list
+  elements: str
 recorded:
   description: Whether a record was appended (in check mode, would be).
-  returned: when state is recorded
+  returned: when state is recorded, or active with O(record)
   type: bool
 record:
   description: The record appended.
-  returned: when state is recorded and a record was appended
+  returned: when a record was appended
   type: dict
 removed:
   description: The release directories removed (in check mode, that would be).
-  returned: when state is pruned
+  returned: when state is pruned, or active with O(keep)
   type: list
   elements: str
 kept:
   description: The releases kept.
-  returned: when state is pruned
+  returned: when state is pruned, or active with O(keep)
   type: list
   elements: str
 """
@@ -270,9 +314,47 @@ def health_params(module):
     return checked.validated_parameters
 
 
+def restart_unit(module, unit):
+    """systemctl restart UNIT; the error in a sentence, or None."""
+    rc, out, err = module.run_command(["systemctl", "restart", unit])
+    return None if rc == 0 else "systemctl restart %s failed: %s" % (unit, (err or out).strip())
+
+
+def go_live(module, result, health):
+    """O(restart=true): restart the unit, ask the site, restart the processes; fail with the
+    result so far (switched, live_before) at the first step that fails."""
+    params = module.params
+    unit, release = params["unit"], params["release"]
+    if result["restart"]:
+        error = restart_unit(module, unit) if unit else None
+        if error:
+            module.fail_json(msg=error, **result)
+        if unit:
+            result["restarted"].append(unit)
+        if health:
+            answer = health_check.ask(health)
+            result["health"] = answer
+            if not answer["ok"]:
+                module.fail_json(msg="The site failed its health check: %s." % health_check.failure(health, answer), **result)
+    for name in result["restart_processes"]:
+        error = restart_unit(module, name)
+        if error:
+            module.fail_json(msg=error, **result)
+        result["restarted"].append(name)
+    result["changed"] = result["changed"] or bool(result["restarted"])
+    if params["record"] is not None:
+        record = params["record"]
+        result.update(release_tool.record(
+            params["root"], record.get("action") or "deploy", "ok", release, record.get("source") or "",
+            record.get("who") or "", "", result["switched"] or bool(result["restarted"])))
+
+
 def make_active(module, result, diffs):
     params, root, release = module.params, module.params["root"], module.params["release"]
     health = health_params(module) if params["health"] else None
+    record = params["record"]
+    if record is not None and (record.get("action") or "deploy") not in ("deploy", "rollback"):
+        module.fail_json(msg="record.action must be deploy or rollback (got %s)" % record.get("action"))
     try:
         switch = release_tool.activate(root, release, module.check_mode)
     except release_tool.ReleaseError as exc:
@@ -295,15 +377,40 @@ def make_active(module, result, diffs):
         restart_processes=[name for name in params["processes"]
                            if switched or not result["processes"][name]["running_current"]],
         health=None,
+        restarted=[],
     )
-    if health and not result["restart"] and not module.check_mode:
-        answer = health_check.ask(health)
-        result["health"] = answer
-        if not answer["ok"]:
-            module.fail_json(msg="Release %s is live and nothing was to restart, but the site failed its health check: "
-                             "%s. Nothing was changed; look at `journalctl -u %s`." % (
-                                 release, health_check.failure(health, answer), params["unit"] or "the app server"),
-                             **result)
+    if params["restart"] and module.check_mode:
+        result["restarted"] = ([params["unit"]] if result["restart"] and params["unit"] else []) + result["restart_processes"]
+        result["changed"] = switched or bool(result["restarted"])
+        if record is not None:
+            past = release_tool.deploy_history(root)
+            result["recorded"] = bool(result["changed"]) or release_tool.last_live(past) != release
+    elif params["restart"]:
+        if result["restart"] or result["restart_processes"]:
+            go_live(module, result, health)
+        elif health:
+            ask_unchanged(module, result, health)
+        if record is not None and "recorded" not in result:
+            result.update(release_tool.record(root, record.get("action") or "deploy", "ok", release,
+                                              record.get("source") or "", record.get("who") or "", "", False))
+    elif health and not result["restart"] and not module.check_mode:
+        ask_unchanged(module, result, health)
+    if params["keep"] is not None:
+        changed = result["changed"]
+        make_pruned(module, result, diffs)
+        result["changed"] = changed or bool(result["removed"])
+
+
+def ask_unchanged(module, result, health):
+    """Nothing was to restart: the site must answer its health check as it is."""
+    params = module.params
+    answer = health_check.ask(health)
+    result["health"] = answer
+    if not answer["ok"]:
+        module.fail_json(msg="Release %s is live and nothing was to restart, but the site failed its health check: "
+                         "%s. Nothing was changed; look at `journalctl -u %s`." % (
+                             params["release"], health_check.failure(health, answer), params["unit"] or "the app server"),
+                         **result)
 
 
 def make_pruned(module, result, diffs):
@@ -342,6 +449,8 @@ def main():
             timers=dict(type="list", elements="str", default=[]),
             health=dict(type="dict"),
             keep=dict(type="int"),
+            restart=dict(type="bool", default=False),
+            record=dict(type="dict"),
             action=dict(type="str", default="deploy", choices=["deploy", "rollback"]),
             result=dict(type="str", default="ok", choices=["ok", "failed", "refused"]),
             went_live=dict(type="bool", default=False),

@@ -202,3 +202,85 @@ def test_prune_keeps_the_newest_and_the_live_one_and_check_mode_lists_what_would
 def test_prune_needs_a_positive_keep(tmp_path, root):
     result = call(tmp_path, root, state="pruned", keep=0)
     assert result["failed"] and "keep must be 1 or more" in result["msg"], result
+
+
+@pytest.fixture(name="systemctl")
+def fake_systemctl(monkeypatch):
+    """The module's `systemctl restart` calls, in order; a unit named in `fails` fails."""
+    calls = {"restarted": [], "fails": set()}
+
+    def run_command(module, argv, **kwargs):
+        assert argv[:2] == ["systemctl", "restart"], argv
+        if argv[2] in calls["fails"]:
+            return 1, "", "Job for %s failed." % argv[2]
+        calls["restarted"].append(argv[2])
+        return 0, "", ""
+
+    monkeypatch.setattr(flask_release.AnsibleModule, "run_command", run_command)
+    return calls
+
+
+def records(root):
+    return release_tool.deploy_history(str(root))
+
+
+def test_one_call_switches_restarts_checks_restarts_the_workers_records_and_prunes(tmp_path, root, units, site, systemctl):
+    units["gunicorn-shop.service"] = units["flask-shop-worker.service"] = time.time() - 60
+    result = call(tmp_path, root, state="active", release="v2", unit="gunicorn-shop.service",
+                  processes=["flask-shop-worker.service"], restart=True, keep=2,
+                  health=dict(via="unix", address=site.server_address, host="shop.example", path="/health", tries=1),
+                  record=dict(action="deploy", source="https://u:p@git.example/shop.git", who="ana@laptop"))
+    assert not result.get("failed"), result
+    # The app server first, then the site asked, and only then the worker.
+    assert systemctl["restarted"] == ["gunicorn-shop.service", "flask-shop-worker.service"]
+    assert result["restarted"] == systemctl["restarted"] and site.requests == [("/health", "shop.example")]
+    assert result["changed"] and result["switched"] and result["recorded"], result
+    last = records(root)[-1]
+    assert (last["release"], last["result"], last["action"], last["who"]) == ("v2", "ok", "deploy", "ana@laptop")
+    assert "u:p" not in json.dumps(last), last
+    # keep=2: the live release and the one live before it stay (v1, what a rollback goes to).
+    assert result["removed"] == ["v0"] and sorted(os.listdir(root / "releases")) == ["v1", "v2"], result
+
+
+def test_an_unhealthy_release_fails_after_the_switch_with_what_the_rescue_needs(tmp_path, root, units, site, systemctl):
+    units["gunicorn-shop.service"] = units["flask-shop-worker.service"] = time.time() - 60
+    result = call(tmp_path, root, state="active", release="v2", unit="gunicorn-shop.service",
+                  processes=["flask-shop-worker.service"], restart=True, keep=1,
+                  health=dict(via="unix", address=site.server_address, path="/broken", tries=1),
+                  record=dict(action="deploy", who="ana@laptop"))
+    assert result["failed"] and "The site failed its health check" in result["msg"] and "503" in result["msg"], result
+    assert result["switched"] and result["live_before"] == "v1", result
+    # The workers stay on the old release, nothing is recorded and nothing pruned.
+    assert systemctl["restarted"] == ["gunicorn-shop.service"]
+    assert records(root) == [] and sorted(os.listdir(root / "releases")) == ["v0", "v1", "v2"]
+
+
+def test_a_failed_restart_stops_before_the_site_is_asked(tmp_path, root, units, site, systemctl):
+    systemctl["fails"].add("gunicorn-shop.service")
+    result = call(tmp_path, root, state="active", release="v2", unit="gunicorn-shop.service", restart=True,
+                  health=dict(via="unix", address=site.server_address, path="/health"))
+    assert result["failed"] and "systemctl restart gunicorn-shop.service failed" in result["msg"], result
+    assert result["switched"] and result["live_before"] == "v1" and site.requests == [], result
+
+
+def test_check_mode_with_restart_says_what_it_would_restart_and_record(tmp_path, root, units, site, systemctl):
+    units["gunicorn-shop.service"] = time.time() - 60
+    result = call(tmp_path, root, _check=True, state="active", release="v2", unit="gunicorn-shop.service",
+                  restart=True, keep=1, health=dict(via="unix", address=site.server_address, path="/health"),
+                  record=dict(action="deploy"))
+    assert result["changed"] and result["restarted"] == ["gunicorn-shop.service"] and result["recorded"], result
+    assert systemctl["restarted"] == [] and site.requests == [] and records(root) == []
+    assert os.readlink(root / "current") == "releases/v1" and len(os.listdir(root / "releases")) == 3
+
+
+def test_a_converged_release_is_asked_and_recorded_once(tmp_path, root, units, site, systemctl):
+    call(tmp_path, root)
+    units["gunicorn-shop.service"] = time.time() + 60  # runs the live release
+    args = dict(state="active", release="v1", unit="gunicorn-shop.service", restart=True,
+                health=dict(via="unix", address=site.server_address, path="/health", tries=1),
+                record=dict(action="deploy"))
+    first = call(tmp_path, root, **args)
+    assert not first["changed"] and first["health"]["ok"] and first["recorded"], first
+    again = call(tmp_path, root, **args)
+    assert not again["changed"] and not again["recorded"] and systemctl["restarted"] == [], again
+    assert [r["release"] for r in records(root)] == ["v1"]
