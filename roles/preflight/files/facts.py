@@ -1,8 +1,10 @@
 # The host facts this project's roles read, in one call and as the setup module names
 # them: the distribution (its name, release, version), the logical CPU count and the
 # IPv6 addresses other than loopback; and the installed version of each proxy package
-# (the proxy roles install a missing one and pick directives by version). Prints one
-# line of JSON.
+# (the proxy roles install a missing one and pick directives by version); and the WSGI
+# servers' socket units in /etc/systemd/system (gunicorn-*.socket, waitress-*.socket),
+# so that a server's absent tasks look no further on a host that has none of its units.
+# Prints one line of JSON.
 import ipaddress
 import json
 import os
@@ -35,6 +37,8 @@ for package in ("nginx", "apache2"):
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
     status, dummy, package_version = query.stdout.partition(" ")
     packages[package] = package_version.strip() if query.returncode == 0 and status.startswith("ii") else ""
+units = sorted(name for name in os.listdir("/etc/systemd/system")
+               if name.endswith(".socket") and name.startswith(("gunicorn-", "waitress-")))
 print(json.dumps({
     "distribution": release.get("NAME", name).split()[0] if name != "debian" else "Debian",
     "distribution_version": version,
@@ -43,4 +47,5 @@ print(json.dumps({
     "processor_vcpus": os.cpu_count() or 1,
     "all_ipv6_addresses": addresses,
     "packages": packages,
+    "units": units,
 }))
