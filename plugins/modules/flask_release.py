@@ -28,7 +28,7 @@ description:
     does not answer as it should. A release that is not complete (no C(release.json)) is
     refused.
   - With O(state=active) and O(restart=true), the module goes on by itself where something is
-    to restart: it restarts O(unit), asks the site (O(health)), and only then restarts
+    to restart. It restarts O(unit), asks the site (O(health)), and only then restarts
     RV(restart_processes). Then it records the deploy (O(record)) and prunes (O(keep)). If
     the restart or the health check fails it stops there and fails with RV(switched) and
     RV(live_before), so that the play can switch back; nothing is recorded or pruned.
@@ -162,17 +162,12 @@ EXAMPLES = r"""
       who: ana@laptop
     keep: 5
 
-- name: Make release 0123456789ab live; ask the site when nothing is to restart
+- name: Or only switch, and leave the restart to the play
   flaskops.production.flask_release:
     root: /srv/shop
     state: active
     release: 0123456789ab
     unit: gunicorn-shop.service
-    processes: [flask-shop-worker.service]
-    health:
-      address: 127.0.0.1:443
-      host: shop.example.org
-      path: /health
   register: shop_release
 
 - name: Restart the app server onto it
