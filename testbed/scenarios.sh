@@ -37,7 +37,9 @@ run() {
   flock "$lock"
   slot
   start=$SECONDS
-  DEBIAN=$release molecule test -s "$name" 2>&1 | stamp >"$log"
+  # The log ends its verify step with the slowest tests (where a scenario's time goes).
+  DEBIAN=$release PYTEST_ADDOPTS="${PYTEST_ADDOPTS:-} --durations=15 --durations-min=5" \
+    molecule test -s "$name" 2>&1 | stamp >"$log"
   rc=${PIPESTATUS[0]}
   printf '%-10s Debian %-3s %s in %dm%02ds (%s)\n' "$name" "$release" "$( ((rc)) && echo FAILED || echo passed)" \
     $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) "$(steps <"$log")"
