@@ -92,46 +92,12 @@ stripped:
 """
 
 import base64
-import io
 import os
 import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.release_tree import TreeRefused, fresh, seal
-
-
-def safe_name(name):
-    """Whether an archive member's name stays inside the directory it is unpacked into."""
-    parts = name.split("/")
-    return bool(name) and not name.startswith("/") and ".." not in parts and "" not in parts[:-1]
-
-
-def unpack(data, code):
-    """Unpack the tar in data into code (an empty directory of root's): directories 0755,
-    files 0644 or 0755, links as links; nothing keeps a setuid, setgid or sticky bit, and a
-    member that would land outside code, or is neither a file, a directory nor a link, is
-    refused."""
-    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-        for entry in archive:
-            name = entry.name.rstrip("/")
-            if name in ("", "."):
-                continue
-            if not safe_name(name):
-                raise TreeRefused("%s is a path outside the release's code directory" % entry.name)
-            path = os.path.join(code, name)
-            if entry.isdir():
-                os.mkdir(path, 0o755)
-                os.chmod(path, 0o755)
-            elif entry.issym():
-                os.symlink(entry.linkname, path)
-            elif entry.isreg():
-                mode = 0o755 if entry.mode & 0o111 else 0o644
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(archive.extractfile(entry).read())
-                os.chmod(path, mode)
-            else:
-                raise TreeRefused("%s is neither a file, a directory nor a link" % name)
+from ansible_collections.flaskops.production.plugins.module_utils.source_pack import SourceRefused, unpack
 
 
 def main():
@@ -161,7 +127,7 @@ def main():
     try:
         unpack(data, code)
         stripped = seal(code)
-    except TreeRefused as refused:
+    except (TreeRefused, SourceRefused) as refused:
         module.fail_json(msg="The source is refused: %s. Remove it from the source and deploy again." % refused)
     except (tarfile.TarError, OSError) as exc:
         module.fail_json(msg="The source could not be unpacked into %s: %s" % (code, exc))
