@@ -18,6 +18,8 @@ from ansible.errors import AnsibleFilterError
 APP_SETTINGS = {
     "source": "dir",
     "source_dir": "",
+    "source_host_dir": "",
+    "source_user": "",
     "git_repo": "",
     "git_version": "HEAD",
     "package": "",
