@@ -21,7 +21,7 @@ description:
     requirements files, and the B(names) of its environment variables, split into those an
     adoption would carry and those it drops (debug settings).
   - The app's code is parsed, never imported or run. Files in the app's directory are
-    opened without following links. No environment value is returned.
+    opened without following links. No environment value is returned unless O(values) asks for them.
   - Where an adoption cannot be made safely it says why in RV(servers[].refusals).
 version_added: 1.2.0
 author: flaskops maintainers (@flaskops)
@@ -39,6 +39,13 @@ options:
     type: list
     elements: str
     default: []
+  values:
+    description:
+      - Also return the values of the variables that would be carried (RV(servers[].env_values)),
+        for the adoption to write into the app's env file. The task must set C(no_log), and
+        the values never go into the plan's lines.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: Reads only; runs the same in check mode.
@@ -293,7 +300,8 @@ def describe(root, pids, sockets, env, kind, path, wanted, debug, module_name, p
         "name": name,
         "server_names": said.get("server_names") or params["server_names"],
         "source": "host_dir",
-        "host_dir": cwd,
+        "source_host_dir": cwd,
+        "source_user": user_name(root["uid"]),
         "module": target,
     }
     found = {
@@ -315,6 +323,8 @@ def describe(root, pids, sockets, env, kind, path, wanted, debug, module_name, p
         "item": item,
     }
     found["plan"] = plan(found)
+    if params["values"]:
+        found["env_values"] = dict((key, env[key]) for key in carried)
     return found
 
 
@@ -347,6 +357,7 @@ def main():
         argument_spec=dict(
             apps=dict(type="list", elements="dict", default=[]),
             server_names=dict(type="list", elements="str", default=[]),
+            values=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

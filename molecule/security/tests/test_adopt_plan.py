@@ -131,8 +131,8 @@ PLAN_SAYS = {
         "kept running by: the systemd unit shop-dev.service",
         "app: app:app; requirements: requirements.txt",
         "environment carried (names only): DATABASE_URL, SECRET_KEY",
-        '"host_dir": "/home/ana/shop", "module": "app:app", "name": "shop", "server_names": ["molecule-security"], '
-        '"source": "host_dir"',
+        '"module": "app:app", "name": "shop", "server_names": ["molecule-security"], "source": "host_dir", '
+        '"source_host_dir": "/home/ana/shop", "source_user": "ana"',
     ],
     "nohup": [
         "port 5001: /home/ana/venv/bin/python -m flask --app blog run --debug",

@@ -79,8 +79,13 @@ def test_finds_the_readers_server_and_keeps_its_secret(devserver):
     assert "FLASK_DEBUG" in server["env_dropped"] and "FLASK_DEBUG" not in server["env_carried"]
     assert server["refusals"] == []
     assert server["item"] == {"name": "my-shop", "server_names": ["shop.test"], "source": "host_dir",
-                              "host_dir": str(home), "module": "app:app"}
-    assert SECRET not in json.dumps(result)
+                              "source_host_dir": str(home), "source_user": server["user"], "module": "app:app"}
+    assert SECRET not in json.dumps(result) and "env_values" not in server
+    # Asked for, the values of the carried variables come back, and only those.
+    valued = [s for s in run_module(flask_devserver_info, {"server_names": ["shop.test"], "values": True})["servers"]
+              if s["cwd"] == str(home)][0]
+    assert valued["env_values"]["SECRET_KEY"] == SECRET and set(valued["env_values"]) == set(valued["env_carried"])
+    assert all(SECRET not in line for line in valued["plan"])
 
 
 def test_an_operators_item_names_the_app(devserver):
