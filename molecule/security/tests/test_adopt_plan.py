@@ -161,10 +161,13 @@ def test_no_secret_value_in_the_plan(plan):
     assert SECRET not in plan.output
 
 
-def test_acting_is_refused_before_any_change(host, readers_server):
+def test_acting_on_a_plan_with_a_refused_server_changes_nothing(host, readers_server):
+    """All three chosen (no adopt_apps): the root server from /root is refused, so the
+    adoption stops before any change, naming its port, and every server keeps running."""
     before = host.check_output(SNAPSHOT)
     result = run_playbook(ADOPT, "-e", "adopt=yes")
     assert result.returncode != 0 and result.changed == 0, result.output[-3000:]
-    assert "moving development servers onto the stack is not in this version" in " ".join(result.output.split())
+    assert "The plan refuses 5002" in " ".join(result.output.split()), result.output[-3000:]
     assert host.check_output(SNAPSHOT) == before
-    assert listening(host, 5000) and listening(host, 5001)
+    assert listening(host, 5000) and listening(host, 5001) and listening(host, 5002)
+    assert SECRET not in result.output
