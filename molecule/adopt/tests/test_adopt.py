@@ -19,7 +19,7 @@ ADOPT = os.path.join(PROJECT, "playbooks", "adopt.yml")
 SECRET = "reader-secret-7d41c9a0e2"
 INSTANCE = "molecule-adopt"
 # The development servers' ports, published on the controller's loopback (molecule.yml).
-OLD_PORTS = {"shop": 59500, "blog": 59501}
+OLD_PORTS = {"shop": 59500, "blog": 59501, "tool": 59502}
 NAMES = {"shop": "shop.test", "blog": "blog.test"}
 ADOPT_APPS = [{"port": 5000, "name": "shop", "server_names": [NAMES["shop"]]},
               {"port": 5001, "name": "blog", "server_names": [NAMES["blog"]]}]
@@ -51,6 +51,7 @@ def wait_for(check, seconds):
 def before(host):
     """What the internet got from the reader's server: each app's page, and the debugger."""
     pages = {app: old_page(app) for app in OLD_PORTS}
+    assert pages["tool"] == (200, "<p><em>tool</em></p>"), pages
     assert all(page and page[0] == 200 for page in pages.values()), f"the development servers do not answer: {pages}"
     conn = http.client.HTTPConnection("127.0.0.1", OLD_PORTS["shop"], timeout=5)
     conn.request("GET", "/console")
@@ -90,6 +91,21 @@ def test_the_plan_names_both_and_changes_nothing(plan):
     assert SECRET not in plan.output
 
 
+def test_an_app_that_does_not_import_in_a_clean_venv_is_not_adopted(host, plan, before):
+    """The tool imports a package its requirements leave out: the deploy stops at its import
+    check, and the development server keeps serving, from outside too (its port stays
+    open at the firewall the deploy turned on); nothing of it is masked or written."""
+    result = run_playbook(ADOPT, "-e", json.dumps({"adopt": True, "adopt_apps": [
+        {"port": 5002, "name": "tool", "server_names": ["tool.test"]}]}))
+    assert result.returncode != 0, result.output[-3000:]
+    assert "markdown" in result.output and "does not import" in " ".join(result.output.split()), result.output[-3000:]
+    assert SECRET not in result.output
+    assert old_page("tool") == before["tool"], "the tool's development server stopped serving"
+    assert host.run("systemctl is-enabled tool-dev.service").stdout.strip() == "enabled"
+    assert not os.path.exists(os.path.join(HOST_VARS, "flask.yml"))
+    assert all(old_page(app) == before[app] for app in ("shop", "blog")), "the other development servers stopped"
+
+
 def test_no_secret_value_is_printed(adopted):
     assert SECRET not in adopted.output
 
@@ -100,9 +116,11 @@ def test_each_app_serves_the_same_page_over_https(stack, before):
         assert (response.status, response.body) == before[app], f"{app} over HTTPS: {response.status} {response.body!r}"
 
 
-def test_the_old_ports_refuse(stack):
-    for app in OLD_PORTS:
+def test_the_old_ports_refuse(stack, before):
+    for app in ("shop", "blog"):
         assert old_page(app) is None, f"{app}'s development server still answers on its old port"
+    # The tool, not adopted, still serves: its port stays open (and is in the inventory).
+    assert old_page("tool") == before["tool"]
 
 
 def test_the_debugger_answers_nowhere(stack):
@@ -137,6 +155,7 @@ def test_the_inventory_is_written_without_the_secret(adopted):
     apps = open(os.path.join(HOST_VARS, "flask.yml")).read()
     secrets = os.path.join(HOST_VARS, "flask-secrets.yml")
     assert "source_host_dir: /home/ana/shop" in apps and SECRET not in apps
+    assert "firewall_extra_tcp_ports: [5002]" in apps
     assert SECRET in open(secrets).read() and os.stat(secrets).st_mode & 0o777 == 0o600
 
 
@@ -150,7 +169,7 @@ def test_a_reboot_brings_back_only_the_stack(host, stack, before):
     subprocess.run(["podman", "restart", "--time", "30", INSTANCE], check=True, capture_output=True, timeout=120)
     assert wait_for(lambda: _answers(stack), 90), "the adopted sites did not come back after the reboot"
     time.sleep(5)  # cron's @reboot runs within the first minute; anything it started would listen by now
-    for app in OLD_PORTS:
+    for app in ("shop", "blog"):
         assert old_page(app) is None, f"{app}'s development server came back after the reboot"
     assert host.run("ss -Hltn 'sport = :5000 or sport = :5001'").stdout.strip() == ""
 
