@@ -13,7 +13,7 @@ module: flask_devserver
 short_description: Stop a Flask development server and keep it from coming back
 description:
   - The last step of an adoption (C(playbooks/adopt.yml)), once the app answers from the
-    stack: what flaskops.production.flask_devserver_info found keeping the development
+    stack. What flaskops.production.flask_devserver_info found keeping the development
     server running is undone, and its processes end.
   - A systemd unit (O(keepers) kind C(systemd)) is stopped, disabled and masked; a unit file
     of its name in C(/etc/systemd/system), which masking would collide with, is first

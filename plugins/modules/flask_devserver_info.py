@@ -119,6 +119,10 @@ servers:
       description: Names of the variables it drops (debug and development-server settings).
       type: list
       elements: str
+    env_values:
+      description: With O(values=true), the value of each variable of RV(servers[].env_carried).
+      returned: when values is true
+      type: dict
     refusals:
       description: Why it cannot be adopted; empty when it can.
       type: list

@@ -12,11 +12,11 @@ DOCUMENTATION = r"""
 module: flask_host_source
 short_description: Name a release after a source directory already on the host, and unpack it into the release
 description:
-  - For an app whose code is already on the host (an app adopted from the Flask development
-    server: C(flask_app_source=host_dir)). O(src) is packed into the same reproducible
+  - For an app whose code is already on the host, such as an app adopted from the Flask
+    development server (C(flask_app_source=host_dir)). O(src) is packed into the same reproducible
     archive the flaskops.production.flask_source action makes of a directory on the
-    controller (the same exclusions and modes: the same files give the same digest wherever
-    they are), and its SHA-256 digest is returned.
+    controller, with the same exclusions and modes, so that the same files give the same
+    digest wherever they are, and its SHA-256 digest is returned.
   - The archive is made by O(user), never by root, in a transient systemd unit that sees
     the system read-only and has no network; the packer reads every file through a
     descriptor that refuses a link and packs a link as a link. Root only unpacks the
