@@ -146,7 +146,10 @@ def test_the_development_servers_are_kept_from_coming_back(host, adopted):
     assert not host.service("shop-dev.service").is_running
     crontab = host.file("/var/spool/cron/crontabs/ana").content_string
     assert "# disabled by flaskops adopt" in crontab and "\n@reboot" not in "\n" + crontab
-    assert host.run("pgrep -f '[f]lask --app blog run'").rc != 0 and host.run("pgrep -f '[a]pp.py'").rc != 0
+    assert host.run("pgrep -f '[f]lask --app blog run'").rc != 0, "the blog's development server still runs"
+    assert host.run("ss -Hltn 'sport = :5000 or sport = :5001'").stdout.strip() == "", "an adopted port still listens"
+    # The tool was not adopted: it still runs.
+    assert host.run("ss -Hltn 'sport = :5002'").stdout.strip() != ""
     # The reader's directories are left as they were.
     assert host.file("/home/ana/shop/app.py").user == "ana"
 
