@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # and releases, which deploys, rolls back and kills processes, also run on Debian 12.
 # Longest first, so the short ones fill the gaps at the end.
 MATRIX=(default:12 default:13 releases:13 releases:12 cluster:13 alternatives:13 realapps:13
-        apps:13 pipelines:13 collection:13 security:13 acme:13)
+        apps:13 adopt:13 pipelines:13 collection:13 security:13 acme:13)
 
 jobs=2
 if [[ ${1:-} == -j ]]; then jobs=${2:?}; shift 2; fi
