@@ -10,6 +10,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -84,6 +85,16 @@ def copy_release(tmp_path_factory, source, name, version, **files):
         if value != "ok":
             (path / file_name).write_text(f"{value}\n")
     return path
+
+
+def wait_for(condition, seconds):
+    """Whether condition() came true within seconds (asked every 0.2 s, and once more at the end)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
 
 
 def run_playbook(playbook, *args):

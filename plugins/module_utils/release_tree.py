@@ -10,7 +10,9 @@ __metaclass__ = type
 import os
 import shutil
 import stat
+import tarfile
 
+from ansible_collections.flaskops.production.plugins.module_utils import source_pack
 from ansible_collections.flaskops.production.plugins.module_utils.app_sandbox import set_mode_nofollow
 
 SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID
@@ -73,6 +75,21 @@ def fresh(release, check_mode):
         os.chown(path, 0, 0, follow_symlinks=False)
         os.chmod(path, 0o755)
     return existed
+
+
+def unpack_release(module, data, release):
+    """Clear release, unpack the archive data into its code directory and seal it (the
+    flask_source and flask_host_source modules); a refused or broken archive fails the
+    module, naming the path. Returns the paths whose setuid or setgid bit was removed."""
+    fresh(release, False)
+    code = os.path.join(release, "app")
+    try:
+        source_pack.unpack(data, code)
+        return seal(code)
+    except (TreeRefused, source_pack.SourceRefused) as refused:
+        module.fail_json(msg="The source is refused: %s. Remove it from the source and deploy again." % refused)
+    except (tarfile.TarError, OSError) as exc:
+        module.fail_json(msg="The source could not be unpacked into %s: %s" % (code, exc))
 
 
 def stored_files(files_dir):

@@ -53,45 +53,49 @@ attributes:
     description: Packs and digests (read only); reports the release it would build and writes nothing.
     support: full
   diff_mode:
-    description: Not supported; the release directory is new, never a changed file.
+    description: No diff; it makes a new release directory and leaves O(src) as it is.
     support: none
 author: flaskops maintainers (@flaskops)
 """
 
 EXAMPLES = r"""
-- name: Digest the code the development server ran from
+- name: Name the release after the code the development server ran from, packed as ana
   flaskops.production.flask_host_source:
     src: /home/ana/shop
-  register: shop_source
+    user: ana
+  register: shop_code
 
-- name: Unpack it into its release
+- name: Build it, refused if the code changed since it was named
   flaskops.production.flask_host_source:
     src: /home/ana/shop
-    digest: "{{ shop_source.digest }}"
-    release: "/srv/shop/releases/{{ shop_source.digest[:12] }}"
+    user: ana
+    digest: "{{ shop_code.digest }}"
+    release: /srv/shop/releases/{{ shop_code.digest[:12] }}
 """
 
 RETURN = r"""
 digest:
-  description: The SHA-256 digest of the source's reproducible archive.
+  description:
+    - SHA-256 of the archive O(user) packed; equal to what flaskops.production.flask_source
+      gives the same files on the controller.
   returned: always
   type: str
   sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 src:
-  description: The source directory, its links resolved.
+  description: O(src) on the host, its links resolved.
   returned: always
   type: str
 user:
-  description: Who packed it.
+  description: Who packed it (O(user), or the directory's owner).
   returned: always
   type: str
 release:
-  description: The release directory the source was unpacked into (or would be, in check mode).
-  returned: when release was given
+  description: Where the code went (in check mode, would go).
+  returned: when O(release) was given
   type: str
 stripped:
-  description: Paths (relative to the code directory) whose setuid or setgid bit was removed.
-  returned: when the source was unpacked
+  description: Files of the code directory that lost a setuid or setgid bit the host's copy had.
+  returned: when the code was unpacked
   type: list
   elements: str
 """
@@ -102,11 +106,10 @@ import os
 import pwd
 import stat
 import subprocess
-import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils import app_sandbox, source_pack
-from ansible_collections.flaskops.production.plugins.module_utils.release_tree import TreeRefused, fresh, seal
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import unpack_release
 
 # The packer's unit: it reads the source (under /home too) and writes nothing; no network.
 PACKER_PROPERTIES = ["ProtectHome=read-only", "PrivateNetwork=yes", "CapabilityBoundingSet=",
@@ -181,15 +184,7 @@ def main():
     result.update(changed=True, release=release)
     if module.check_mode:
         module.exit_json(**result)
-    fresh(release, False)
-    code = os.path.join(release, "app")
-    try:
-        source_pack.unpack(data, code)
-        result["stripped"] = seal(code)
-    except (TreeRefused, source_pack.SourceRefused) as refused:
-        module.fail_json(msg="The source is refused: %s. Remove it from the source and deploy again." % refused)
-    except (tarfile.TarError, OSError) as exc:
-        module.fail_json(msg="The source could not be unpacked into %s: %s" % (code, exc))
+    result["stripped"] = unpack_release(module, data, release)
     module.exit_json(**result)
 
 

@@ -92,12 +92,9 @@ stripped:
 """
 
 import base64
-import os
-import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.release_tree import TreeRefused, fresh, seal
-from ansible_collections.flaskops.production.plugins.module_utils.source_pack import SourceRefused, unpack
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import unpack_release
 
 
 def main():
@@ -122,15 +119,7 @@ def main():
         data = base64.b64decode(module.params["archive"])
     except (TypeError, ValueError) as exc:
         module.fail_json(msg="archive is not base64: %s" % exc)
-    fresh(release, False)
-    code = os.path.join(release, "app")
-    try:
-        unpack(data, code)
-        stripped = seal(code)
-    except (TreeRefused, SourceRefused) as refused:
-        module.fail_json(msg="The source is refused: %s. Remove it from the source and deploy again." % refused)
-    except (tarfile.TarError, OSError) as exc:
-        module.fail_json(msg="The source could not be unpacked into %s: %s" % (code, exc))
+    stripped = unpack_release(module, data, release)
     module.exit_json(changed=True, release=release, digest=module.params["digest"] or "",
                      src=module.params["src"], stripped=stripped)
 

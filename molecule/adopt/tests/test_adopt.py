@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import pytest
-from sitelib import debugger_exposure
+from sitelib import debugger_exposure, wait_for
 
 from conftest import PROJECT, Site, run_playbook
 
@@ -38,15 +38,6 @@ def old_page(app):
         return response.status, response.read().decode()
     except (OSError, http.client.HTTPException):
         return None
-
-
-def wait_for(check, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if check():
-            return True
-        time.sleep(1)
-    return check()
 
 
 @pytest.fixture(scope="module")

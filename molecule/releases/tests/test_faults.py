@@ -1,9 +1,9 @@
 """Faults the site survives: processes killed, the whole host restarted."""
 import re
 import subprocess
-import time
 
 from conftest import APP, INSTANCE, URL, release_state
+from sitelib import wait_for
 
 UNIT = f"gunicorn-{APP}.service"
 
@@ -21,15 +21,6 @@ def main_pid(host):
 
 def workers(host, master):
     return set(map(int, host.check_output(f"pgrep -P {master}").split()))
-
-
-def wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def test_master_killed_comes_back_within_5_seconds(host, ca_file):
