@@ -85,6 +85,16 @@ def test_the_plan_names_both_and_changes_nothing(plan):
     assert SECRET not in plan.output
 
 
+def test_two_apps_with_one_server_name_are_refused_before_any_change(host, plan, before):
+    snapshot = host.check_output(SNAPSHOT)
+    same = [dict(item, server_names=["www.test"]) for item in ADOPT_APPS]
+    result = run_playbook(ADOPT, "-e", json.dumps({"adopt": True, "adopt_apps": same}))
+    assert result.returncode != 0 and result.changed == 0, result.output[-3000:]
+    assert "Two adopted apps would answer to the same name" in " ".join(result.output.split()), result.output[-3000:]
+    assert host.check_output(SNAPSHOT) == snapshot
+    assert all(old_page(app) == before[app] for app in OLD_PORTS), "a development server stopped"
+
+
 def test_an_app_that_does_not_import_in_a_clean_venv_is_not_adopted(host, plan, before):
     """The tool imports a package its requirements leave out: the deploy stops at its import
     check, and the development server keeps serving, from outside too (its port stays
@@ -154,6 +164,18 @@ def test_the_inventory_is_written_without_the_secret(adopted):
     assert "source_host_dir: /home/ana/shop" in apps and SECRET not in apps
     assert "firewall_extra_tcp_ports: [5002]" in apps
     assert SECRET in open(secrets).read() and os.stat(secrets).st_mode & 0o777 == 0o600
+
+
+def test_a_second_adoption_does_not_overwrite_the_inventory(host, adopted, before):
+    """The tool is still a development server, but the host has flask_apps now (the
+    inventory the first adoption wrote): adopting it is refused, nothing changed."""
+    written = open(os.path.join(HOST_VARS, "flask.yml")).read()
+    result = run_playbook(ADOPT, "-e", json.dumps({"adopt": True, "adopt_apps": [
+        {"port": 5002, "name": "tool", "server_names": ["tool.test"]}]}))
+    assert result.returncode != 0 and result.changed == 0, result.output[-3000:]
+    assert "has flask_apps already" in " ".join(result.output.split()), result.output[-3000:]
+    assert open(os.path.join(HOST_VARS, "flask.yml")).read() == written
+    assert old_page("tool") == before["tool"]
 
 
 def test_site_yml_manages_the_adopted_apps_with_no_change(adopted):
