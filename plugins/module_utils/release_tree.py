@@ -7,6 +7,7 @@ leave the tree refuse the release, setuid and setgid bits go."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+import glob
 import os
 import shutil
 import stat
@@ -98,3 +99,25 @@ def stored_files(files_dir):
     for top, dummy, names in os.walk(files_dir):
         found += [os.path.relpath(os.path.join(top, name), files_dir) for name in names]
     return sorted(found)
+
+
+def release_state(root, release, static_dir, server_dist="", files_dir=""):
+    """The state of release under root as the role reads it (RETURN)."""
+    where = os.path.join(root, "releases", release)
+    current = os.path.join(root, "current")
+    try:
+        with open(os.path.join(where, "checked")) as handle:
+            checked = handle.read().strip()
+    except (IOError, OSError):
+        checked = ""
+    distribution = server_dist.lower().replace("-", "_")
+    return {
+        "stored_files": stored_files(files_dir) if files_dir else [],
+        "complete": os.path.isfile(os.path.join(where, "release.json")),
+        "current_exists": os.path.exists(current),
+        "static": os.path.isdir(os.path.join(where, "app", static_dir)),
+        "checked": checked,
+        "current": os.path.basename(os.readlink(current).rstrip("/")) if os.path.islink(current) else None,
+        "current_has_server": not distribution or bool(glob.glob(os.path.join(
+            current, "venv", "lib", "python3*", "site-packages", distribution + "-*.dist-info"))),
+    }

@@ -21,6 +21,11 @@ description:
   - Compares O(compare) with the host without writing it, for a later task that writes
     the same file (the live environment file, written once the release's checks pass).
   - Reports which of O(packages) dpkg does not list as installed, installing nothing.
+  - With O(checksum_key), returns the keyed digest of each file marked O(files[].keyed),
+    under the host's random key (read, or drawn where there is none); the key itself never
+    leaves the host.
+  - With O(release), returns what the host has of that release (as
+    M(flaskops.production.flask_release_state_info) does), in the same call.
   - The action plugin of the same name sends a large file's SHA-1 instead of its content,
     and the content only where the host's file differs, so that a run that changes nothing
     does not carry it.
@@ -100,6 +105,12 @@ options:
             kept out of every output of the module.
         type: bool
         default: true
+      keyed:
+        description:
+          - Whether RV(keyed) holds this file's keyed digest (HMAC-SHA256 under the host's
+            key of the content's SHA-1). Needs O(checksum_key).
+        type: bool
+        default: false
   compare:
     description:
       - Files compared with the host as O(files) are, never written; those that differ are
@@ -113,6 +124,47 @@ options:
     type: list
     elements: str
     default: []
+  checksum_key:
+    description:
+      - The host's key for the keyed digests of O(files[].keyed).
+      - A file that is not a non-empty regular file of the owner's with mode 0600 counts as
+        none. A new key is then drawn from the system's random source and written atomically
+        in its place (a link there is replaced, never followed), and the module reports a
+        change whose diff never shows the key.
+      - In check mode a key that would be drawn lives for the run only.
+    type: dict
+    suboptions:
+      path:
+        description: The key file.
+        type: path
+        default: /etc/flask-checksum.key
+      owner:
+        description: The key file's owner.
+        type: str
+        default: root
+  release:
+    description: A release of the app to look up, read only; see RV(release).
+    type: dict
+    suboptions:
+      root:
+        description: The app's root directory (C(releases/) and C(current) are below it).
+        type: path
+        required: true
+      id:
+        description: The release's id (its directory's name under C(releases/)).
+        type: str
+        required: true
+      static_dir:
+        description: The static folder's path relative to the release's code directory.
+        type: str
+        default: static
+      server_dist:
+        description: The WSGI server's distribution name (C(gunicorn), C(waitress)); empty to skip that test.
+        type: str
+        default: ""
+      files_dir:
+        description: The shared files' directory; empty when the app has none.
+        type: path
 attributes:
   check_mode:
     description: Reads the host, changes nothing, and returns what a real run would change.
@@ -169,6 +221,19 @@ packages_missing:
   type: list
   elements: str
   sample: [python3-venv]
+keyed:
+  description: The keyed digest of each file marked O(files[].keyed), by path.
+  returned: when O(checksum_key) is given
+  type: dict
+  sample: {/etc/flask/shop.env.next: 5d41402abc4b2a76b9719d911017c592...}
+release:
+  description:
+    - What the host has of O(release), with the keys of
+      M(flaskops.production.flask_release_state_info)'s return values (C(complete),
+      C(current), C(current_exists), C(current_has_server), C(static), C(checked),
+      C(stored_files)); on a host where O(release.root) does not exist yet, the empty state.
+  returned: when O(release) is given
+  type: dict
 need_content:
   description:
     - The paths of O(files) given by O(files[].sha1) alone whose host file differs; when
@@ -188,7 +253,9 @@ import hashlib
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.production.plugins.module_utils.checksum_key import host_key, keyed_digest
 from ansible_collections.flaskops.production.plugins.module_utils.config_set import ConfigError, apply, look, plan
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import release_state
 
 DIR_OPTIONS = dict(
     path=dict(type="path", required=True),
@@ -204,6 +271,7 @@ FILE_OPTIONS = dict(
     group=dict(type="str", default="root"),
     mode=dict(type="str", default="0644"),
     diff=dict(type="bool", default=True),
+    keyed=dict(type="bool", default=False),
 )
 
 
@@ -290,6 +358,25 @@ def items(module, key, state):
     return found, differ
 
 
+def keyed_digests(module, listed):
+    """(drawn, digests): whether the host's key was drawn now, and the keyed digest of
+    each listed item marked keyed, by path."""
+    where = module.params["checksum_key"]
+    try:
+        key, drawn = host_key(where["path"], where["owner"], module.check_mode)
+    except KeyError:
+        module.fail_json(msg="checksum_key: the key's owner %s does not exist" % where["owner"])
+    except OSError as exc:
+        module.fail_json(msg="checksum_key: %s could not be written: %s" % (where["path"], exc))
+    module.no_log_values.add(key)
+    digests = {}
+    for item in listed:
+        if item["keyed"]:
+            sha1 = item["sha1"] or hashlib.sha1(item["content"].encode("utf-8")).hexdigest()
+            digests[item["path"]] = keyed_digest(key, sha1)
+    return drawn, digests
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -302,9 +389,23 @@ def main():
             files=dict(type="list", elements="dict", default=[], options=FILE_OPTIONS),
             compare=dict(type="list", elements="dict", default=[], options=FILE_OPTIONS),
             packages=dict(type="list", elements="str", default=[]),
+            checksum_key=dict(type="dict", options=dict(
+                path=dict(type="path", default="/etc/flask-checksum.key"),
+                owner=dict(type="str", default="root"),
+            )),
+            release=dict(type="dict", options=dict(
+                root=dict(type="path", required=True),
+                id=dict(type="str", required=True),
+                static_dir=dict(type="str", default="static"),
+                server_dist=dict(type="str", default=""),
+                files_dir=dict(type="path"),
+            )),
         ),
         supports_check_mode=True,
     )
+    release = module.params["release"]
+    if release and ("/" in release["id"] or release["id"] in ("", ".", "..")):
+        module.fail_json(msg="release.id must be a release id, not a path (got %r)" % release["id"])
     for item in module.params["files"] + module.params["compare"]:
         if not item["diff"] and item["sha1"]:
             module.no_log_values.add(item["sha1"])
@@ -339,7 +440,18 @@ def main():
             apply(changes)
         except (ConfigError, OSError) as exc:
             module.fail_json(msg=str(exc), **result)
-    result["changed"] = bool(accounts or changes)
+    drawn = False
+    if module.params["checksum_key"]:
+        drawn, result["keyed"] = keyed_digests(module, files + compared)
+        if drawn:
+            path = module.params["checksum_key"]["path"]
+            result["changed_paths"].append(path)
+            diffs.append({"before_header": path, "after_header": path, "before": "",
+                          "after": "(a new key, content hidden)\n"})
+    if release:
+        result["release"] = release_state(release["root"], release["id"], release["static_dir"],
+                                          release["server_dist"], release["files_dir"] or "")
+    result["changed"] = bool(accounts or changes or drawn)
     if module._diff and diffs:
         result["diff"] = diffs
     module.exit_json(**result)

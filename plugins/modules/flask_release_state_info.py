@@ -92,33 +92,8 @@ stored_files:
   elements: str
 """
 
-import glob
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.production.plugins.module_utils.release_tree import stored_files
-
-
-def release_state(root, release, static_dir, server_dist="", files_dir=""):
-    """The state of release under root as the role reads it (RETURN)."""
-    where = os.path.join(root, "releases", release)
-    current = os.path.join(root, "current")
-    try:
-        with open(os.path.join(where, "checked")) as handle:
-            checked = handle.read().strip()
-    except (IOError, OSError):
-        checked = ""
-    distribution = server_dist.lower().replace("-", "_")
-    return {
-        "stored_files": stored_files(files_dir) if files_dir else [],
-        "complete": os.path.isfile(os.path.join(where, "release.json")),
-        "current_exists": os.path.exists(current),
-        "static": os.path.isdir(os.path.join(where, "app", static_dir)),
-        "checked": checked,
-        "current": os.path.basename(os.readlink(current).rstrip("/")) if os.path.islink(current) else None,
-        "current_has_server": not distribution or bool(glob.glob(os.path.join(
-            current, "venv", "lib", "python3*", "site-packages", distribution + "-*.dist-info"))),
-    }
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import release_state
 
 
 def main():

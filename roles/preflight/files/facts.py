@@ -3,11 +3,15 @@
 # IPv6 addresses other than loopback; and the installed version of each proxy package
 # (the proxy roles install a missing one and pick directives by version); and the WSGI
 # servers' socket units in /etc/systemd/system (gunicorn-*.socket, waitress-*.socket),
-# so that a server's absent tasks look no further on a host that has none of its units.
+# so that a server's absent tasks look no further on a host that has none of its units;
+# and the units flask_processes wrote there, by app (each holds the line "# flask_processes
+# unit of APP"; links are not read), for the role's lookup of units no longer listed.
 # Prints one line of JSON.
 import ipaddress
 import json
 import os
+import re
+import stat
 import subprocess
 
 release = {}
@@ -37,8 +41,24 @@ for package in ("nginx", "apache2"):
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
     status, dummy, package_version = query.stdout.partition(" ")
     packages[package] = package_version.strip() if query.returncode == 0 and status.startswith("ii") else ""
-units = sorted(name for name in os.listdir("/etc/systemd/system")
-               if name.endswith(".socket") and name.startswith(("gunicorn-", "waitress-")))
+units_dir = sorted(os.listdir("/etc/systemd/system"))
+units = [name for name in units_dir if name.endswith(".socket") and name.startswith(("gunicorn-", "waitress-"))]
+MARKER = re.compile(r"^# flask_processes unit of (\S+)$", re.MULTILINE)
+process_units = {}
+for unit in units_dir:
+    if not unit.endswith((".service", ".timer")):
+        continue
+    path = os.path.join("/etc/systemd/system", unit)
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        continue
+    with os.fdopen(handle, "rb") as opened:
+        if not stat.S_ISREG(os.fstat(opened.fileno()).st_mode):
+            continue
+        found = MARKER.search(opened.read(65536).decode("utf-8", "replace"))
+    if found:
+        process_units.setdefault(found.group(1), []).append(unit)
 print(json.dumps({
     "distribution": release.get("NAME", name).split()[0] if name != "debian" else "Debian",
     "distribution_version": version,
@@ -48,4 +68,5 @@ print(json.dumps({
     "all_ipv6_addresses": addresses,
     "packages": packages,
     "units": units,
+    "process_units": process_units,
 }))

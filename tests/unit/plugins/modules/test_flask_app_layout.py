@@ -134,3 +134,72 @@ def test_a_file_given_by_its_digest_asks_for_its_content_only_where_it_differs(h
     asks = run_module(flask_app_layout, by_digest)
     assert asks["need_content"] == [str(host / "app" / "keys.txt")] and not asks["changed"], asks
     assert stat.S_IMODE(os.stat(host / "app").st_mode) == 0o700, "a call that asked for content changed something"
+
+
+def keyed_spec(root, **extra):
+    """The spec with the env candidate keyed under a key file in root."""
+    args = spec(root, checksum_key=dict(path=str(root / "checksum.key"), owner=USER), **extra)
+    args["files"][1]["keyed"] = True
+    return args
+
+
+def test_a_missing_key_is_drawn_once_and_never_returned(host):
+    first = run_module(flask_app_layout, keyed_spec(host), diff=True)
+    key = (host / "checksum.key").read_text().strip()
+    assert len(key) == 43 and key.isalnum()
+    assert stat.S_IMODE(os.stat(host / "checksum.key").st_mode) == 0o600
+    assert first["changed"] and str(host / "checksum.key") in first["changed_paths"]
+    assert key not in json.dumps(first), "the key left the host"
+    digest = first["keyed"][str(host / "app" / "app.env.next")]
+    assert len(digest) == 64
+    again = run_module(flask_app_layout, keyed_spec(host))
+    assert not again["changed"], again
+    assert again["keyed"] == first["keyed"], "the same key and content gave another digest"
+    changed = keyed_spec(host)
+    changed["files"][1]["content"] = "SECRET=other\n"
+    assert run_module(flask_app_layout, changed)["keyed"][str(host / "app" / "app.env.next")] != digest
+
+
+def test_another_key_gives_another_digest(host):
+    first = run_module(flask_app_layout, keyed_spec(host))
+    os.unlink(host / "checksum.key")
+    second = run_module(flask_app_layout, keyed_spec(host))
+    assert second["changed"] and second["keyed"] != first["keyed"]
+
+
+def test_check_mode_draws_a_key_for_the_run_and_writes_nothing(host):
+    result = run_module(flask_app_layout, keyed_spec(host), check_mode=True, diff=True)
+    assert result["changed"] and result["keyed"] and not (host / "checksum.key").exists()
+    assert any(d["before_header"] == str(host / "checksum.key") and "hidden" in d["after"] for d in result["diff"])
+
+
+def test_a_readable_or_linked_key_is_drawn_again_without_following_the_link(host):
+    (host / "checksum.key").write_text("guessable\n")
+    os.chmod(host / "checksum.key", 0o644)
+    result = run_module(flask_app_layout, keyed_spec(host))
+    assert result["changed"] and (host / "checksum.key").read_text().strip() != "guessable"
+    assert stat.S_IMODE(os.stat(host / "checksum.key").st_mode) == 0o600
+    target = host / "elsewhere"
+    target.write_text("theirs\n")
+    os.chmod(target, 0o600)
+    os.unlink(host / "checksum.key")
+    os.symlink(target, host / "checksum.key")
+    result = run_module(flask_app_layout, keyed_spec(host))
+    assert result["changed"] and target.read_text() == "theirs\n", "the link was followed"
+    assert not os.path.islink(host / "checksum.key")
+
+
+def test_the_release_is_looked_up_in_the_same_call(host):
+    args = spec(host, release=dict(root=str(host / "app"), id="abc123", static_dir="static"))
+    bare = run_module(flask_app_layout, args, check_mode=True)
+    assert bare["release"]["complete"] is False and bare["release"]["current"] is None
+    release = host / "app" / "releases" / "abc123"
+    (release / "app" / "static").mkdir(parents=True)
+    (release / "release.json").write_text("{}")
+    (release / "checked").write_text("stamp\n")
+    os.symlink("releases/abc123", host / "app" / "current")
+    found = run_module(flask_app_layout, args)["release"]
+    assert found["complete"] and found["current"] == "abc123" and found["static"] and found["checked"] == "stamp"
+    args["release"]["id"] = "../abc123"
+    refused = run_module(flask_app_layout, args)
+    assert refused["failed"] and "not a path" in refused["msg"]
