@@ -7,11 +7,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 # The one definition of an app's keys in flask_apps, and the filters that fill an item in
-# (documented in flask_apps_item.yml, flask_apps_item_keys.yml, flask_apps_settings.yml).
+# (documented in flask_apps_item.yml, flask_apps_item_keys.yml, flask_apps_settings.yml),
+# and the check of the apps' accounts against preflight's read (flask_apps_foreign.yml).
 
 import copy
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.flaskops.production.plugins.module_utils.app_accounts import foreign
 
 # What an item may set, and what it gets when it leaves a setting out (the flask_app role's
 # own defaults for the flask_app_* variable of that name; make lint compares them).
@@ -75,9 +77,22 @@ def flask_apps_item(item, settings, host_tls):
     return filled
 
 
+def flask_apps_foreign(apps, accounts):
+    """The apps' user and group names that are another owner's account, judged from the
+    accounts preflight read (the same verdict as the flask_app_accounts_info module)."""
+    if not isinstance(accounts, dict) or not {"users", "groups"} <= set(accounts):
+        raise AnsibleFilterError("flask_apps_foreign needs preflight's accounts (users and groups), got %r" % (accounts,))
+    for app in apps:
+        for name in (app.get("user") or app["app"], app.get("group") or app["app"]):
+            if name not in accounts["users"] or name not in accounts["groups"]:
+                raise AnsibleFilterError("flask_apps_foreign: preflight did not read the account %s" % name)
+    return [problem for app in apps for problem in foreign(app, accounts)]
+
+
 class FilterModule(object):
     def filters(self):
         return {
+            "flask_apps_foreign": flask_apps_foreign,
             "flask_apps_item": flask_apps_item,
             "flask_apps_item_keys": flask_apps_item_keys,
             "flask_apps_settings": flask_apps_settings,

@@ -79,41 +79,8 @@ foreign:
   sample: [{app: shop, account: user shop, why: "home /home/shop, shell /bin/bash, comment 'Shop'"}]
 """
 
-import grp
-import pwd
-
 from ansible.module_utils.basic import AnsibleModule
-
-MARKER = "flaskops app"
-NOLOGIN = ("/usr/sbin/nologin", "/sbin/nologin")
-
-
-def user_is_ours(user, root):
-    if user.pw_gecos.startswith(MARKER):
-        return True
-    return user.pw_gecos == "" and user.pw_dir.rstrip("/") == root.rstrip("/") and user.pw_shell in NOLOGIN
-
-
-def foreign(app):
-    name = app["app"]
-    user_name, group_name = app["user"] or name, app["group"] or name
-    root = app["root"] or "/srv/" + name
-    found = []
-    try:
-        user = pwd.getpwnam(user_name)
-    except KeyError:
-        user = None
-    if user is not None and not user_is_ours(user, root):
-        found.append({"app": name, "account": "user " + user_name,
-                      "why": "home %s, shell %s, comment '%s'" % (user.pw_dir, user.pw_shell, user.pw_gecos)})
-    try:
-        group = grp.getgrnam(group_name)
-    except KeyError:
-        group = None
-    if group is not None and (user is None or not user_is_ours(user, root) or user.pw_gid != group.gr_gid):
-        found.append({"app": name, "account": "group " + group_name,
-                      "why": "gid %d, not the primary group of the app's own user" % group.gr_gid})
-    return found
+from ansible_collections.flaskops.production.plugins.module_utils.app_accounts import foreign, read_accounts
 
 
 def main():
@@ -128,7 +95,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(changed=False, foreign=[problem for app in module.params["apps"] for problem in foreign(app)])
+    apps = module.params["apps"]
+    accounts = read_accounts(set(name for app in apps for name in (app["user"] or app["app"], app["group"] or app["app"])))
+    module.exit_json(changed=False, foreign=[problem for app in apps for problem in foreign(app, accounts)])
 
 
 if __name__ == "__main__":

@@ -5,14 +5,19 @@
 # servers' socket units in /etc/systemd/system (gunicorn-*.socket, waitress-*.socket),
 # so that a server's absent tasks look no further on a host that has none of its units;
 # and the units flask_processes wrote there, by app (each holds the line "# flask_processes
-# unit of APP"; links are not read), for the role's lookup of units no longer listed.
-# Prints one line of JSON.
+# unit of APP"; links are not read), for the role's lookup of units no longer listed; and
+# the accounts of the names given as a JSON list in the first argument (the names the apps'
+# users and groups would take), as the host's account databases answer, for flask_apps'
+# check that none is another owner's. Prints one line of JSON.
+import grp
 import ipaddress
 import json
 import os
+import pwd
 import re
 import stat
 import subprocess
+import sys
 
 release = {}
 for path in ("/etc/os-release", "/usr/lib/os-release"):
@@ -59,6 +64,18 @@ for unit in units_dir:
         found = MARKER.search(opened.read(65536).decode("utf-8", "replace"))
     if found:
         process_units.setdefault(found.group(1), []).append(unit)
+users, groups = {}, {}
+for account in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
+    try:
+        entry = pwd.getpwnam(account)
+    except KeyError:
+        users[account] = None
+    else:
+        users[account] = {"gid": entry.pw_gid, "home": entry.pw_dir, "shell": entry.pw_shell, "comment": entry.pw_gecos}
+    try:
+        groups[account] = grp.getgrnam(account).gr_gid
+    except KeyError:
+        groups[account] = None
 print(json.dumps({
     "distribution": release.get("NAME", name).split()[0] if name != "debian" else "Debian",
     "distribution_version": version,
@@ -69,4 +86,5 @@ print(json.dumps({
     "packages": packages,
     "units": units,
     "process_units": process_units,
+    "accounts": {"users": users, "groups": groups},
 }))

@@ -59,3 +59,32 @@ def test_the_play_makes_every_setting_of_an_item_current():
     assert wanted <= made, "app-vars.yml does not set %s" % sorted(wanted - made)
     for key in flask_apps.APP_SETTINGS:
         assert task["ansible.builtin.set_fact"]["flask_app_" + key] == "{{ flask_apps_filled.%s }}" % key
+
+
+def test_foreign_accounts_judged_from_preflight_read_as_the_module_judges_them():
+    """preflight's raw read (roles/preflight/files/facts.py) answers as read_accounts does, and
+    the filter's verdict on that answer is the module's on the same host."""
+    import grp
+    import json
+    import pwd
+    import subprocess
+    import sys
+
+    from ansible_collections.flaskops.production.plugins.module_utils import app_accounts
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    names = [me, group, "flaskops-no-such-app"]
+    script = os.path.join(os.path.dirname(__file__), "../../../../roles/preflight/files/facts.py")
+    out = subprocess.run([sys.executable, script, json.dumps(names)], check=True, stdout=subprocess.PIPE)
+    read = json.loads(out.stdout.decode().splitlines()[-1])["accounts"]
+    assert read == app_accounts.read_accounts(names)
+    apps = [dict(app="x", user=me, group=group, root="/srv/x"), dict(app="flaskops-no-such-app")]
+    found = flask_apps.flask_apps_foreign(apps, read)
+    assert [p["account"] for p in found] == ["user " + me, "group " + group]
+    assert found == [p for app in apps for p in app_accounts.foreign(app, app_accounts.read_accounts(names))]
+
+
+def test_foreign_accounts_need_every_name_read():
+    with pytest.raises(AnsibleFilterError, match="did not read the account shop"):
+        flask_apps.flask_apps_foreign([dict(app="shop")], {"users": {}, "groups": {}})
