@@ -121,3 +121,21 @@ def release_state(root, release, static_dir, server_dist="", files_dir=""):
         "current_has_server": not distribution or bool(glob.glob(os.path.join(
             current, "venv", "lib", "python3*", "site-packages", distribution + "-*.dist-info"))),
     }
+
+
+# The argument spec of the release lookup (doc fragment release_lookup).
+RELEASE_LOOKUP = dict(type="dict", options=dict(
+    root=dict(type="path", required=True),
+    id=dict(type="str", required=True),
+    static_dir=dict(type="str", default="static"),
+    server_dist=dict(type="str", default=""),
+    files_dir=dict(type="path"),
+))
+
+
+def look_up_release(module, release):
+    """release_state for the lookup option's value; fails on an id that is a path."""
+    if "/" in release["id"] or release["id"] in ("", ".", ".."):
+        module.fail_json(msg="release.id must be a release id, not a path (got %r)" % release["id"])
+    return release_state(release["root"], release["id"], release["static_dir"], release["server_dist"],
+                         release["files_dir"] or "")

@@ -32,6 +32,7 @@ description:
   - In check mode nothing is changed, and the module returns what a real run would change.
 version_added: 1.2.0
 author: flaskops maintainers (@flaskops)
+extends_documentation_fragment: [flaskops.production.release_lookup]
 options:
   group:
     description: The app's system group.
@@ -142,29 +143,6 @@ options:
         description: The key file's owner.
         type: str
         default: root
-  release:
-    description: A release of the app to look up, read only; see RV(release).
-    type: dict
-    suboptions:
-      root:
-        description: The app's root directory (C(releases/) and C(current) are below it).
-        type: path
-        required: true
-      id:
-        description: The release's id (its directory's name under C(releases/)).
-        type: str
-        required: true
-      static_dir:
-        description: The static folder's path relative to the release's code directory.
-        type: str
-        default: static
-      server_dist:
-        description: The WSGI server's distribution name (C(gunicorn), C(waitress)); empty to skip that test.
-        type: str
-        default: ""
-      files_dir:
-        description: The shared files' directory; empty when the app has none.
-        type: path
 attributes:
   check_mode:
     description: Reads the host, changes nothing, and returns what a real run would change.
@@ -227,11 +205,7 @@ keyed:
   type: dict
   sample: {/etc/flask/shop.env.next: 5d41402abc4b2a76b9719d911017c592...}
 release:
-  description:
-    - What the host has of O(release), with the keys of
-      M(flaskops.production.flask_release_state_info)'s return values (C(complete),
-      C(current), C(current_exists), C(current_has_server), C(static), C(checked),
-      C(stored_files)); on a host where O(release.root) does not exist yet, the empty state.
+  description: What the host has of O(release), as M(flaskops.production.flask_release_state_info) returns it.
   returned: when O(release) is given
   type: dict
 need_content:
@@ -255,7 +229,7 @@ import pwd
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.production.plugins.module_utils.checksum_key import host_key, keyed_digest
 from ansible_collections.flaskops.production.plugins.module_utils.config_set import ConfigError, apply, look, plan
-from ansible_collections.flaskops.production.plugins.module_utils.release_tree import release_state
+from ansible_collections.flaskops.production.plugins.module_utils.release_tree import RELEASE_LOOKUP, look_up_release
 
 DIR_OPTIONS = dict(
     path=dict(type="path", required=True),
@@ -393,19 +367,12 @@ def main():
                 path=dict(type="path", default="/etc/flask-checksum.key"),
                 owner=dict(type="str", default="root"),
             )),
-            release=dict(type="dict", options=dict(
-                root=dict(type="path", required=True),
-                id=dict(type="str", required=True),
-                static_dir=dict(type="str", default="static"),
-                server_dist=dict(type="str", default=""),
-                files_dir=dict(type="path"),
-            )),
+            release=RELEASE_LOOKUP,
         ),
         supports_check_mode=True,
     )
     release = module.params["release"]
-    if release and ("/" in release["id"] or release["id"] in ("", ".", "..")):
-        module.fail_json(msg="release.id must be a release id, not a path (got %r)" % release["id"])
+    state = look_up_release(module, release) if release else None
     for item in module.params["files"] + module.params["compare"]:
         if not item["diff"] and item["sha1"]:
             module.no_log_values.add(item["sha1"])
@@ -449,8 +416,7 @@ def main():
             diffs.append({"before_header": path, "after_header": path, "before": "",
                           "after": "(a new key, content hidden)\n"})
     if release:
-        result["release"] = release_state(release["root"], release["id"], release["static_dir"],
-                                          release["server_dist"], release["files_dir"] or "")
+        result["release"] = state
     result["changed"] = bool(accounts or changes or drawn)
     if module._diff and diffs:
         result["diff"] = diffs

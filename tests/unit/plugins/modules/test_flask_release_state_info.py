@@ -10,8 +10,8 @@ EMPTY = {"complete": False, "current_exists": False, "static": False, "checked":
 
 
 def state(root, release="r2", check_mode=False, **extra):
-    args = dict({"root": str(root), "release": release, "static_dir": "static", "server_dist": "gunicorn"}, **extra)
-    result = run_module(flask_release_state_info, args, check_mode=check_mode)
+    args = dict({"root": str(root), "id": release, "static_dir": "static", "server_dist": "gunicorn"}, **extra)
+    result = run_module(flask_release_state_info, {"release": args}, check_mode=check_mode)
     assert not result.get("failed") and not result["changed"], result
     return {key: result[key] for key in EMPTY}
 
@@ -40,5 +40,6 @@ def test_a_live_release_and_a_complete_one(tmp_path):
 
 
 def test_a_release_id_is_not_a_path(tmp_path):
-    result = run_module(flask_release_state_info, {"root": str(tmp_path), "release": "../r1"})
+    result = run_module(flask_release_state_info, {"release": {"root": str(tmp_path), "id": "../r1"}})
     assert result["failed"] and "release id" in result["msg"]
+    assert run_module(flask_release_state_info, {})["failed"], "a lookup without a release"
