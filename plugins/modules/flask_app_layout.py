@@ -363,7 +363,8 @@ def main():
             files=dict(type="list", elements="dict", default=[], options=FILE_OPTIONS),
             compare=dict(type="list", elements="dict", default=[], options=FILE_OPTIONS),
             packages=dict(type="list", elements="str", default=[]),
-            checksum_key=dict(type="dict", options=dict(
+            # Where the key is and whose it is, not the key: no_log=False says so to the sanity test.
+            checksum_key=dict(type="dict", no_log=False, options=dict(
                 path=dict(type="path", default="/etc/flask-checksum.key"),
                 owner=dict(type="str", default="root"),
             )),
