@@ -20,7 +20,11 @@ description:
     replaced, never followed; one where a directory belongs is refused).
   - Compares O(compare) with the host without writing it, for a later task that writes
     the same file (the live environment file, written once the release's checks pass).
-  - Reports which of O(packages) dpkg does not list as installed, installing nothing.
+  - Reports which of O(packages) dpkg does not list as installed. With O(status), starts
+    their install in the background first (as M(flaskops.production.flask_packages) does with
+    O(flaskops.production.flask_packages#module:state=started), the seed included), so that
+    apt runs while this call and the play go on; M(flaskops.production.flask_packages) with
+    O(flaskops.production.flask_packages#module:state=finished) waits for it.
   - With O(checksum_key), returns the keyed digest of each file marked O(files[].keyed),
     under the host's random key (read, or drawn where there is none); the key itself never
     leaves the host.
@@ -32,7 +36,7 @@ description:
   - In check mode nothing is changed, and the module returns what a real run would change.
 version_added: 1.2.0
 author: flaskops maintainers (@flaskops)
-extends_documentation_fragment: [flaskops.production.release_lookup]
+extends_documentation_fragment: [flaskops.production.release_lookup, flaskops.production.packages_seed]
 options:
   group:
     description: The app's system group.
@@ -125,6 +129,11 @@ options:
     type: list
     elements: str
     default: []
+  status:
+    description:
+      - The status file of the background install of RV(packages_missing) (one per app). Without
+        it nothing is installed. In check mode nothing is started.
+    type: path
   checksum_key:
     description:
       - The host's key for the keyed digests of O(files[].keyed).
@@ -199,6 +208,10 @@ packages_missing:
   type: list
   elements: str
   sample: [python3-venv]
+packages_started:
+  description: Whether this call started the install of RV(packages_missing) (O(status) given, not in check mode).
+  returned: always
+  type: bool
 keyed:
   description: The keyed digest of each file marked O(files[].keyed), by path.
   returned: when O(checksum_key) is given
@@ -227,6 +240,7 @@ import hashlib
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.production.plugins.module_utils.background_apt import SEED_SPEC, missing_packages, start
 from ansible_collections.flaskops.production.plugins.module_utils.checksum_key import host_key, keyed_digest
 from ansible_collections.flaskops.production.plugins.module_utils.config_set import ConfigError, apply, look, plan
 from ansible_collections.flaskops.production.plugins.module_utils.release_tree import RELEASE_LOOKUP, look_up_release
@@ -285,16 +299,6 @@ def plan_accounts(params):
                        "--comment", params["comment"], params["user"]],
                       account_text(have), account_text(want)))
     return steps
-
-
-def missing_packages(module, names):
-    """The Debian packages of names that are not installed (all of them when dpkg cannot tell)."""
-    if not names:
-        return []
-    dummy, out, dummy = module.run_command(
-        ["dpkg-query", "--show", "--showformat=${Package} ${db:Status-Abbrev}\\n"] + list(names))
-    installed = set(line.split()[0] for line in out.splitlines() if line.split()[1:2] == ["ii"])
-    return [name for name in names if name not in installed]
 
 
 def host_sha1(path):
@@ -369,6 +373,8 @@ def main():
                 owner=dict(type="str", default="root"),
             )),
             release=RELEASE_LOOKUP,
+            status=dict(type="path"),
+            seed=SEED_SPEC,
         ),
         supports_check_mode=True,
     )
@@ -381,12 +387,18 @@ def main():
     files, need_content = items(module, "files", "file")
     if need_content:
         module.exit_json(changed=False, need_content=need_content, accounts=[], changed_paths=[], differs=[],
-                         packages_missing=[])
+                         packages_missing=[], packages_started=False)
+    # First, so that apt runs while the rest of this call and the play go on (a seed waits
+    # for the app's user, made below).
+    missing = missing_packages(module.params["packages"])
+    started = bool(missing and module.params["status"] and not module.check_mode)
+    if started:
+        start(module.params["status"], module.params["packages"], module.params["seed"])
     wanted = dirs + files
     compared, differs = items(module, "compare", "file")
     accounts = plan_accounts(module.params)
     result = dict(changed=False, accounts=[name for name, dummy, dummy, dummy in accounts], changed_paths=[],
-                  differs=[], need_content=[], packages_missing=missing_packages(module, module.params["packages"]))
+                  differs=[], need_content=[], packages_missing=missing, packages_started=started)
     diffs = [{"before_header": name, "after_header": name, "before": before, "after": after}
              for name, dummy, before, after in accounts]
     if not module.check_mode:
@@ -418,7 +430,7 @@ def main():
                           "after": "(a new key, content hidden)\n"})
     if release:
         result["release"] = state
-    result["changed"] = bool(accounts or changes or drawn)
+    result["changed"] = bool(accounts or changes or drawn or (missing and module.params["status"]))
     if module._diff and diffs:
         result["diff"] = diffs
     module.exit_json(**result)

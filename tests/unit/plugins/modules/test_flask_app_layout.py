@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from ansible_collections.flaskops.production.plugins.modules import flask_app_layout
+from ansible_collections.flaskops.production.plugins.modules import flask_app_layout, flask_packages
 
 from modulelib import run_module
 
@@ -203,3 +203,18 @@ def test_the_release_is_looked_up_in_the_same_call(host):
     args["release"]["id"] = "../abc123"
     refused = run_module(flask_app_layout, args)
     assert refused["failed"] and "not a path" in refused["msg"]
+
+
+def test_a_missing_package_starts_its_install_in_the_same_call(apt):
+    """apt (conftest) stubs dpkg-query and apt-get: python3-venv is installed, git is not."""
+    args = spec(apt, status=str(apt / "status.json"))
+    checked = run_module(flask_app_layout, args, check_mode=True)
+    assert checked["changed"] and checked["packages_missing"] == ["git"] and not checked["packages_started"]
+    assert not (apt / "status.json").exists() and not (apt / "apt.log").exists(), "check mode started apt"
+    started = run_module(flask_app_layout, args)
+    assert started["packages_started"] and started["packages_missing"] == ["git"], started
+    finished = run_module(flask_packages, dict(state="finished", packages=args["packages"], status=args["status"]))
+    assert not finished.get("failed") and "git" in (apt / "installed").read_text().split(), finished
+    again = run_module(flask_app_layout, args)
+    assert not again["changed"] and again["packages_missing"] == [] and not again["packages_started"], again
+    assert (apt / "apt.log").read_text().count("install") == 1, "apt ran again with nothing missing"
