@@ -15,8 +15,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.environ.get("MOLECULE_PROJECT_DIRECTORY", os.path.join(HERE, "..", "..", ".."))
 SCENARIO = os.environ.get("MOLECULE_SCENARIO_DIRECTORY", os.path.join(HERE, ".."))
 APP = os.environ.get("SITE_APP", "probe")
-HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "38080"))
-HTTPS_PORT = int(os.environ.get("SITE_HTTPS_PORT", "38443"))
+HTTP_PORT = int(os.environ.get("SITE_HTTP_PORT", "21080"))
+HTTPS_PORT = int(os.environ.get("SITE_HTTPS_PORT", "21443"))
 NAMES = ["site.acme.test", "www.site.acme.test"]
 STRAY_NAME = "stray.acme.test"
 # The test-only key of molecule.yml, which pebble requires: it must never be printed or logged.

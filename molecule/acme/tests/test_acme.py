@@ -42,7 +42,7 @@ def test_http_serves_the_challenge_and_redirects_the_rest(site_host):
         site_host.check_output(f"rm -f /var/www/acme-challenge{path}")
     response = http_get("/")
     assert response.status == 301
-    assert response.getheader("Location") == f"https://{NAMES[0]}:38443/"
+    assert response.getheader("Location") == f"https://{NAMES[0]}:21443/"
     assert http_get("/.well-known/acme-challenge/missing").status == 404
 
 

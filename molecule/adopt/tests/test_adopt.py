@@ -19,7 +19,7 @@ ADOPT = os.path.join(PROJECT, "playbooks", "adopt.yml")
 SECRET = "reader-secret-7d41c9a0e2"
 INSTANCE = "molecule-adopt"
 # The development servers' ports, published on the controller's loopback (molecule.yml).
-OLD_PORTS = {"shop": 59500, "blog": 59501, "tool": 59502}
+OLD_PORTS = {"shop": 25500, "blog": 25501, "tool": 25502}
 NAMES = {"shop": "shop.test", "blog": "blog.test"}
 ADOPT_APPS = [{"port": 5000, "name": "shop", "server_names": [NAMES["shop"]]},
               {"port": 5001, "name": "blog", "server_names": [NAMES["blog"]]}]

@@ -20,7 +20,7 @@ INVENTORY = os.environ.get("CLUSTER_INVENTORY") or os.path.join(
     os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."), "inventory"
 )
 APP = os.environ.get("CLUSTER_APP", "cluster")
-HTTPS_PORT = int(os.environ.get("CLUSTER_HTTPS_PORT", "48443"))
+HTTPS_PORT = int(os.environ.get("CLUSTER_HTTPS_PORT", "23443"))
 SITE_NAME = "localhost"
 KEY = os.path.join(PROJECT, ".testbed", "id_ed25519")
 SSH_PORTS = {"lb": 2240, "app1": 2241, "app2": 2242}

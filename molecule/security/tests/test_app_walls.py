@@ -3,6 +3,7 @@ directories under /srv (also one made after the app started), loopback and link-
 addresses when outbound network is on (unless listed), and the environment file's
 digest in the world-readable unit file."""
 import hashlib
+import hmac
 import json
 import os
 
@@ -103,5 +104,8 @@ def test_the_unit_file_carries_a_keyed_digest_of_the_environment(host):
     key = host.file("/etc/flask-checksum.key")
     assert (key.user, key.group, key.mode) == ("root", "root", 0o600), (key.user, key.group, oct(key.mode))
     assert len(key.content_string.strip()) >= 32, "the checksum key is too short"
-    keyed = hashlib.sha256((key.content_string.strip() + "|" + json.dumps([hashlib.sha1(env).hexdigest()])).encode())
+    # The layout's call keys the environment's SHA-1 with the key (HMAC-SHA256); the units
+    # carry that digest with the shared files' checksums (none here).
+    inner = hmac.new(key.content_string.strip().encode(), hashlib.sha1(env).hexdigest().encode(), hashlib.sha256)
+    keyed = hashlib.sha256((inner.hexdigest() + "|" + json.dumps([])).encode())
     assert f"checksum {keyed.hexdigest()}" in unit, "the unit's checksum is not the keyed digest of the environment file"
