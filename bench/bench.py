@@ -44,6 +44,7 @@ SETUPS = [
     ("waitress", "waitress alone (loopback TCP)", "http://127.0.0.1:8002/", "waitress"),
     ("waitress_stack", "nginx TLS -> waitress", "https://localhost:443/", "waitress"),
     ("apache_stack", "Apache TLS -> gunicorn", "https://localhost:443/", "apache"),
+    ("apache_waitress", "Apache TLS -> waitress", "https://localhost:443/", "apache_waitress"),
 ]
 # The alternatives' hosts: (index in bench/inventory, what site.yml gets on top of the
 # inventory). Each is converged in the same run as the main host, so that all setups
@@ -51,9 +52,10 @@ SETUPS = [
 ALTERNATIVES = {
     "waitress": (1, {"flask_app_wsgi_server": "waitress"}),
     "apache": (2, {"flask_proxy": "apache"}),
+    "apache_waitress": (3, {"flask_proxy": "apache", "flask_app_wsgi_server": "waitress"}),
 }
 # `--only alternatives`: the new setups and the two they are compared with.
-ALTERNATIVE_SETUPS = ["gunicorn", "stack", "waitress", "waitress_stack", "apache_stack"]
+ALTERNATIVE_SETUPS = ["gunicorn", "stack", "waitress", "waitress_stack", "apache_stack", "apache_waitress"]
 # What the roles install with apt for this inventory (firewall off): the floor installs the same.
 FLOOR_APT = ["python3-venv", "python3-packaging", "python3-apt", "python3-cryptography", "nginx"]
 SSH_OPTS = ["-i", str(KEY), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
@@ -265,13 +267,17 @@ def alternatives_info(hosts, app, where):
                 print(";".join(f"{{k}} = {{a[k]}}" for k in ("threads", "connection_limit", "backlog")))' "$conf")"
         """
         out.update(line.split("=", 1) for line in hosts.ssh(where["waitress"], script).splitlines() if "=" in line)
-    if "apache" in where:
+    apache = where.get("apache") or where.get("apache_waitress")
+    if apache:
         script = """
             echo "apache=$(apache2ctl -v 2>/dev/null | sed -n 's/^Server version: //p')"
             echo "apache_mpm=$(apache2ctl -V 2>/dev/null | sed -n 's/^Server MPM: *//p')"
             echo "apache_disablereuse=$(grep -rhoi 'disablereuse=[a-z]*' /etc/apache2/sites-enabled/ | head -1)"
+            echo "apache_mpm_settings=$(cat /etc/apache2/mods-enabled/mpm_event.conf /etc/apache2/conf-enabled/*.conf \
+                2>/dev/null | grep -iE '^[[:space:]]*(StartServers|ServerLimit|ThreadLimit|ThreadsPerChild|MinSpareThreads|MaxSpareThreads|MaxRequestWorkers|AsyncRequestWorkerFactor|MaxConnectionsPerChild|KeepAliveTimeout|MaxKeepAliveRequests)' \
+                | awk '{print $1" "$2}' | paste -sd';' -)"
         """
-        out.update(line.split("=", 1) for line in hosts.ssh(where["apache"], script).splitlines() if "=" in line)
+        out.update(line.split("=", 1) for line in hosts.ssh(apache, script).splitlines() if "=" in line)
     return out
 
 
@@ -404,6 +410,21 @@ def goals(result):
                     stack["rps"] >= 0.8 * alone["rps"]))
     if stack:
         out.append(("full stack c=64 p99 (ms)", stack["p99_ms"], "< 50", stack["p99_ms"] < 50))
+    # The alternatives (issue 34): no errors of any kind for any setup at any concurrency;
+    # Apache in front of gunicorn at least 0.8x nginx in front of it; waitress behind nginx
+    # with a p99 within 2x of gunicorn's.
+    for setup in result.get("serving", []):
+        errors = sum(p["error_total"] for p in setup["points"])
+        out.append((f"{setup['label']}: errors at every concurrency", errors, "0", errors == 0))
+    for concurrency in (16, 64, 256):
+        apache, nginx = point(result, "apache_stack", concurrency), point(result, "stack", concurrency)
+        if apache and nginx:
+            out.append((f"Apache -> gunicorn vs nginx -> gunicorn c={concurrency}, req/s", apache["rps"] / nginx["rps"],
+                        ">= 0.8", apache["rps"] >= 0.8 * nginx["rps"]))
+    behind, stack64 = point(result, "waitress_stack", 64), point(result, "stack", 64)
+    if behind and stack64:
+        out.append(("nginx -> waitress p99 vs nginx -> gunicorn p99, c=64", behind["p99_ms"] / stack64["p99_ms"],
+                    "<= 2x", behind["p99_ms"] <= 2 * stack64["p99_ms"]))
     prov = result.get("provisioning", {})
     if "idempotent_ping_ratio" in prov:
         out.append(("idempotent site.yml / ping floor", prov["idempotent_ping_ratio"], "<= 8x",
@@ -471,7 +492,8 @@ def markdown(result):
         if alt:
             lines += [f"Alternatives, each on a bench host of its own ({', '.join(f'{k}: {v}' for k, v in alt['hosts'].items())}"
                       f"): waitress {alt.get('waitress', '?')} ({alt.get('waitress_settings', '?')}); "
-                      f"{alt.get('apache', '?')}, MPM {alt.get('apache_mpm', '?')}, {alt.get('apache_disablereuse', '?')}.", ""]
+                      f"{alt.get('apache', '?')}, MPM {alt.get('apache_mpm', '?')} ({alt.get('apache_mpm_settings', '?')}), "
+                      f"{alt.get('apache_disablereuse', '?')}.", ""]
         lines += [
             "| setup | concurrency | requests/s | p50 ms | p99 ms | errors (connect/read/write/timeout/status) |",
             "|---|---:|---:|---:|---:|---|",
