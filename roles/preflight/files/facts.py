@@ -1,6 +1,6 @@
 # The host facts this project's roles read, in one call and as the setup module names
-# them: the distribution (its name, release, version), the logical CPU count and the
-# IPv6 addresses other than loopback; and the installed version of each proxy package
+# them: the distribution (its name, release, version), the logical CPU count, the memory
+# in MiB (memtotal_mb) and the IPv6 addresses other than loopback; and the installed version of each proxy package
 # (the proxy roles install a missing one and pick directives by version); and the WSGI
 # servers' socket units in /etc/systemd/system (gunicorn-*.socket, waitress-*.socket),
 # so that a server's absent tasks look no further on a host that has none of its units;
@@ -76,12 +76,22 @@ for account in json.loads(sys.argv[1]) if len(sys.argv) > 1 else []:
         groups[account] = grp.getgrnam(account).gr_gid
     except KeyError:
         groups[account] = None
+memtotal_mb = 0
+try:
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        for row in meminfo:
+            if row.startswith("MemTotal:"):
+                memtotal_mb = int(row.split()[1]) // 1024
+                break
+except (OSError, ValueError, IndexError):
+    pass
 print(json.dumps({
     "distribution": release.get("NAME", name).split()[0] if name != "debian" else "Debian",
     "distribution_version": version,
     "distribution_major_version": version.split(".")[0],
     "distribution_release": release.get("VERSION_CODENAME", ""),
     "processor_vcpus": os.cpu_count() or 1,
+    "memtotal_mb": memtotal_mb,
     "all_ipv6_addresses": addresses,
     "packages": packages,
     "units": units,
