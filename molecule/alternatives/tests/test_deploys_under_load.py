@@ -4,10 +4,16 @@ flight.
 
 The load is the shared generator's (molecule/shared/loadgen.py): threads of verified,
 kept-alive TLS clients naming the site without its port (a client that sends the port
-in the server name, SNI "localhost:6843", gets Apache's rightful 421)."""
+in the server name, SNI "localhost:6843", gets Apache's rightful 421).
+
+Apache keeps every child it starts through a burst of load and the idle time after it:
+a child stopped for idleness closes the keep-alive connections it holds, and a client
+whose next request is on its way reads a closed connection (issue 34)."""
 import json
 import os
+import re
 import shutil
+import time
 
 import pytest
 from loadgen import KeptAliveClient, Load
@@ -60,3 +66,27 @@ def test_deploy_and_rollback_under_load_fail_no_request(host, site, unlimited, t
     assert state["current"] == before and state["running_current"], f"the rollback did not go back: {state}"
     # Both actions took a minute or more here: at 8 x 25 a second, 1000 is a floor, not a goal.
     load.assert_no_failure(min_requests=1000, max_gap=5)
+
+
+def apache_children(host):
+    """The PIDs of Apache's children (the processes its main process started)."""
+    parent = host.check_output("systemctl show -p MainPID --value apache2.service")
+    assert parent not in ("", "0"), "apache2.service has no main process"
+    return sorted(host.check_output(f"pgrep -P {parent}").split())
+
+
+def test_apache_keeps_every_child_through_a_burst_and_the_calm_after(host, site, unlimited):
+    pool = host.file("/etc/apache2/conf-enabled/flask-mpm.conf").content_string
+    servers = int(re.search(r"^\s*StartServers\s+(\d+)", pool, re.M).group(1))
+    before = apache_children(host)
+    assert len(before) == servers, f"Apache runs {len(before)} children, not the {servers} it starts with"
+    # 32 clients at once, no pause: more requests in flight than Debian's pool keeps idle
+    # threads for (it starts a child for them, and stops one once they are gone).
+    burst = Load(lambda: KeptAliveClient(site.ca_file, SITE_NAME, HTTPS_PORT), threads=32, pause=0,
+                 seconds=60, limit=6000, label="a burst on the Apache site")
+    with burst:
+        time.sleep(5)
+    burst.assert_no_failure(min_requests=200)
+    time.sleep(5)  # the calm: Apache checks its idle threads every second
+    assert apache_children(host) == before, "Apache started or stopped children under a changing load"
+
