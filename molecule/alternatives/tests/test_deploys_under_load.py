@@ -11,7 +11,6 @@ a child stopped for idleness closes the keep-alive connections it holds, and a c
 whose next request is on its way reads a closed connection (issue 34)."""
 import json
 import os
-import re
 import shutil
 import time
 
@@ -75,19 +74,16 @@ def apache_children(host):
     return sorted(host.check_output(f"pgrep -P {parent}").split())
 
 
-def test_apache_keeps_every_child_through_a_burst_and_the_calm_after(host, site, unlimited):
-    pool = host.file("/etc/apache2/conf-enabled/flask-mpm.conf").content_string
-    servers = int(re.search(r"^\s*StartServers\s+(\d+)", pool, re.M).group(1))
-    # A reload (the fixture's run) replaces every child, and Apache starts the new ones a few
-    # at a time: the pool is complete within seconds.
-    deadline = time.monotonic() + 20
-    while len(before := apache_children(host)) != servers and time.monotonic() < deadline:
-        time.sleep(1)
-    assert len(before) == servers, f"Apache runs {len(before)} children, not the {servers} it starts with"
+def test_apache_stops_no_child_through_a_burst_and_the_calm_after(host, site, unlimited):
+    # A reload (the fixture's run) replaces every child; Apache may start more under the
+    # burst (harmless), but must stop none: every child seen, before or during the burst,
+    # still runs after the calm. Debian's pool starts a child for the burst and stops one
+    # once the threads are idle again.
+    time.sleep(5)
+    before = apache_children(host)
     # 48 clients at once, no pause: more requests in flight than Debian's pool keeps idle
-    # threads for (it starts a child for them, and stops one once they are gone). The
-    # children are looked at during the burst too: a child started and stopped again
-    # leaves the same set at the end.
+    # threads for. The children are looked at during the burst too: a child started and
+    # stopped again would leave the same set at the end.
     burst = Load(lambda: KeptAliveClient(site.ca_file, SITE_NAME, HTTPS_PORT), threads=48, pause=0,
                  seconds=60, limit=8000, label="a burst on the Apache site")
     seen = set(before)
@@ -98,7 +94,6 @@ def test_apache_keeps_every_child_through_a_burst_and_the_calm_after(host, site,
     burst.assert_no_failure(min_requests=200)
     time.sleep(5)  # the calm: Apache checks its idle threads every second
     after = apache_children(host)
-    assert seen == set(before) and after == before, (
-        f"Apache started or stopped children under a changing load: {before} before, {sorted(seen)} "
-        f"seen during the burst, {after} after it")
-
+    assert before and seen <= set(after), (
+        f"Apache stopped children under a changing load: {before} before, {sorted(seen)} seen during the "
+        f"burst, {after} after it")
