@@ -85,7 +85,7 @@ def test_apache_stops_no_child_through_a_burst_and_the_calm_after(host, site, un
     # threads for. The children are looked at during the burst too: a child started and
     # stopped again would leave the same set at the end.
     burst = Load(lambda: KeptAliveClient(site.ca_file, SITE_NAME, HTTPS_PORT), threads=48, pause=0,
-                 seconds=60, limit=8000, label="a burst on the Apache site")
+                 seconds=60, limit=20000, label="a burst on the Apache site")
     seen = set(before)
     with burst:
         for dummy in range(5):
